@@ -1,0 +1,77 @@
+"""The ``miner`` command line.
+
+Each stage owns one module in :mod:`miner.cli` exposing ``register(app)``; this
+module only wires them together, holds the global ``--db`` option and turns
+:class:`miner.errors.MinerError` into a one-line message instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from miner.config import Settings
+from miner.errors import MinerError
+
+app = typer.Typer(
+    name="miner",
+    help=(
+        "Mine PubMed for cancer drug cross-resistance findings: keep a local corpus fresh, "
+        "run the biomedical NLP pipeline and extraction rules, evaluate against the gold set, "
+        "export for curation."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+err_console = Console(stderr=True)
+
+
+@app.callback()
+def _global_options(
+    ctx: typer.Context,
+    db: Optional[Path] = typer.Option(
+        None,
+        "--db",
+        envvar="MINER_DB",
+        help="Corpus store (SQLite). Default: corpora/corpus.sqlite.",
+        show_default=False,
+    ),
+) -> None:
+    """Global options shared by every command."""
+    ctx.obj = Settings.load(db=db)
+
+
+def settings(ctx: typer.Context) -> Settings:
+    """The settings resolved by the global callback (for use inside commands)."""
+    obj = ctx.find_root().obj
+    return obj if isinstance(obj, Settings) else Settings.load()
+
+
+def _register_all() -> None:
+    from miner.cli import corpus, curation, extract, gold, nlp, pipeline
+
+    for module in (corpus, nlp, gold, extract, curation, pipeline):
+        module.register(app)
+
+
+_register_all()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except MinerError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(exc.exit_code)
+    except BrokenPipeError:  # e.g. `miner corpus show ... | head`
+        sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

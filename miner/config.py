@@ -1,0 +1,91 @@
+"""Settings: one place that resolves paths and NCBI credentials.
+
+Precedence (highest first): command-line flags, environment variables
+(``MINER_DB``, ``NCBI_EMAIL``, ``NCBI_API_KEY``, ``MINER_EUTILS_URL``), the TOML
+settings file (``MINER_CONFIG``, else ``./miner.toml``, else
+``~/.config/miner/config.toml``), built-in defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from miner.errors import ConfigError
+
+#: The repository root when running from a checkout (models/, corpora/, annotations/ live there).
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB = Path("corpora/corpus.sqlite")
+DEFAULT_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
+DEFAULT_QUERIES = REPO_ROOT / "corpora" / "queries.toml"
+#: ../shared beside the repository (datasets and the two seed reviews).
+SHARED_DIR = Path(os.environ.get("MINER_SHARED", REPO_ROOT.parent / "shared"))
+
+
+def _config_file() -> Path | None:
+    explicit = os.environ.get("MINER_CONFIG")
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(f"MINER_CONFIG points to {path}, which is not a file")
+        return path
+    for candidate in (Path("miner.toml"), Path.home() / ".config" / "miner" / "config.toml"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _read_toml(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+
+
+@dataclass
+class Settings:
+    """Resolved settings for one invocation."""
+
+    db: Path = DEFAULT_DB
+    email: str | None = None
+    api_key: str | None = field(default=None, repr=False)  # never printed
+    eutils_url: str = DEFAULT_EUTILS_URL
+    batch_size: int = 500
+    queries_file: Path = DEFAULT_QUERIES
+    import_paths: list[str] = field(default_factory=list)
+    config_file: Path | None = None
+
+    @classmethod
+    def load(cls, db: str | Path | None = None) -> "Settings":
+        path = _config_file()
+        data = _read_toml(path)
+        ncbi = data.get("ncbi", {})
+        corpus = data.get("corpus", {})
+        env = os.environ
+        settings = cls(
+            db=Path(db or env.get("MINER_DB") or corpus.get("db") or DEFAULT_DB),
+            email=env.get("NCBI_EMAIL") or ncbi.get("email"),
+            api_key=env.get("NCBI_API_KEY") or ncbi.get("api_key"),
+            eutils_url=env.get("MINER_EUTILS_URL") or ncbi.get("base_url") or DEFAULT_EUTILS_URL,
+            batch_size=int(ncbi.get("batch_size", 500)),
+            queries_file=Path(corpus.get("queries", DEFAULT_QUERIES)),
+            import_paths=list(corpus.get("import_paths", [])),
+            config_file=path,
+        )
+        if settings.batch_size < 1 or settings.batch_size > 10000:
+            raise ConfigError(f"ncbi.batch_size must be between 1 and 10000, got {settings.batch_size}")
+        return settings
+
+    def require_email(self) -> str:
+        if not self.email:
+            raise ConfigError(
+                "NCBI requires a contact e-mail for E-utilities. Set NCBI_EMAIL=you@example.org "
+                "or add `email = \"...\"` under [ncbi] in miner.toml."
+            )
+        return self.email

@@ -1,0 +1,194 @@
+"""The findings schema: one definition for gold rows, extractor output and exports.
+
+A :class:`Finding` is a plain typed statement that carries its evidence (INDRA's
+idea): who (``drug``, ``prior_drug``), how (``effect``, ``mechanism``) and where
+it was read (``doc_id``, ``sentence``, character ``offsets``).  JSONL files hold
+one finding per line; ``miner/data/finding.schema.json`` is the JSON Schema of
+that line and :func:`validate` checks a dict against it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, fields
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from miner.errors import InputFileError, MinerError
+
+EFFECTS = (
+    "cross_resistance",
+    "reduced_efficacy",
+    "no_cross_resistance",
+    "collateral_sensitivity",
+    "resistance",
+)
+#: Effect polarity used for the "pair + effect" evaluation level and for conflicts.
+POLARITY = {
+    "cross_resistance": "negative",
+    "reduced_efficacy": "negative",
+    "resistance": "negative",
+    "no_cross_resistance": "neutral",
+    "collateral_sensitivity": "positive",
+}
+MECHANISM_TYPES = (
+    "secondary_mutation",
+    "amplification",
+    "target_loss",
+    "bypass_pathway",
+    "splice_variant",
+    "phenotypic_transformation",
+    "efflux_transporter",
+    "dna_repair",
+    "immune_microenvironment",
+    "epigenetic",
+    "drug_metabolism",
+    "unknown",
+)
+KINDS = ("sequential", "acquired", "primary", "adaptive", "multidrug")
+EVIDENCE_LEVELS = ("in_vitro", "in_vivo", "clinical", "real_world", "mixed", "unknown")
+STATUSES = ("", "confirmed", "novel", "conflicting")
+#: Keys allowed in ``Finding.offsets`` (each maps to ``[start, end]`` in the document text).
+OFFSET_ROLES = ("sentence", "drug", "prior_drug", "mechanism", "evidence_quote")
+
+
+@dataclass
+class Reference:
+    """A cited reference of a review, resolved from its number."""
+
+    number: int
+    first_author: str = ""
+    title: str = ""
+    year: int | None = None
+    doi: str = ""
+    pmid: str = ""
+
+
+@dataclass
+class Finding:
+    """One drug-resistance statement with its provenance."""
+
+    drug: str
+    effect: str
+    prior_drug: str = ""
+    mechanism: str = ""
+    drug_ids: list[str] = field(default_factory=list)
+    prior_drug_ids: list[str] = field(default_factory=list)
+    mechanism_genes: list[str] = field(default_factory=list)
+    mechanism_type: str = "unknown"
+    kind: str = "acquired"
+    direction_bidirectional: bool = False
+    hedged: bool = False
+    negated: bool = False
+    evidence_level: str = "unknown"
+    cancer: str = ""
+    # provenance
+    doc_id: str = ""
+    section: str = ""
+    sentence: str = ""
+    offsets: dict[str, list[int]] = field(default_factory=dict)
+    evidence_quote: str = ""
+    refs: list[str] = field(default_factory=list)
+    references: list[dict[str, Any]] = field(default_factory=list)
+    rule: str = ""
+    confidence: float = 1.0
+    source: str = "extractor"  # extractor | gold | curated
+    status: str = ""  # reconciliation label
+    note: str = ""
+    id: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.id:
+            self.id = self.stable_id()
+
+    @property
+    def polarity(self) -> str:
+        return POLARITY.get(self.effect, "negative")
+
+    def stable_id(self) -> str:
+        """A content hash, so re-extracting the same statement gives the same id."""
+        key = "|".join(
+            [
+                self.doc_id,
+                str(self.offsets.get("sentence", "")),
+                self.drug.lower(),
+                self.prior_drug.lower(),
+                self.effect,
+                self.mechanism.lower(),
+                self.rule,
+            ]
+        )
+        return "f" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Finding":
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise MinerError(f"unknown finding field(s): {', '.join(sorted(unknown))}")
+        return cls(**data)
+
+
+@lru_cache(maxsize=1)
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of one finding (``miner/data/finding.schema.json``)."""
+    text = resources.files("miner").joinpath("data/finding.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def validation_errors(data: dict[str, Any]) -> list[str]:
+    """All schema violations of one finding dict, as readable strings (empty if valid)."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(json_schema())
+    errors = []
+    for err in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
+        where = "/".join(str(p) for p in err.absolute_path) or "(row)"
+        errors.append(f"{where}: {err.message}")
+    return errors
+
+
+def validate(data: dict[str, Any]) -> None:
+    """Raise :class:`MinerError` if ``data`` is not a valid finding."""
+    errors = validation_errors(data)
+    if errors:
+        raise MinerError("invalid finding: " + "; ".join(errors))
+
+
+def read_jsonl(path: str | Path) -> Iterator[Finding]:
+    """Findings from a JSONL file; a bad line raises an error naming file and line."""
+    path = Path(path)
+    if not path.is_file():
+        raise MinerError(f"{path}: no such file")
+    with path.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputFileError(path, f"invalid JSON: {exc.msg}", f"line {lineno}") from exc
+            errors = validation_errors(data)
+            if errors:
+                raise InputFileError(path, "; ".join(errors), f"line {lineno}")
+            yield Finding.from_dict(data)
+
+
+def write_jsonl(findings: Iterable[Finding], path: str | Path) -> int:
+    """Write findings atomically (temp file + rename); returns the count."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    n = 0
+    with tmp.open("w", encoding="utf-8") as fh:
+        for finding in findings:
+            fh.write(json.dumps(finding.to_dict(), ensure_ascii=False) + "\n")
+            n += 1
+    tmp.replace(path)
+    return n
