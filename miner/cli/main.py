@@ -53,9 +53,9 @@ def settings(ctx: typer.Context) -> Settings:
 
 
 def _register_all() -> None:
-    from miner.cli import corpus, curation, extract, gold, nlp, pipeline
+    from miner.cli import corpus, curation, extract, gold, models, nlp, pipeline
 
-    for module in (corpus, nlp, gold, extract, curation, pipeline):
+    for module in (corpus, nlp, models, gold, extract, curation, pipeline):
         module.register(app)
 
 
