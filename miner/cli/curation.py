@@ -1,9 +1,110 @@
-"""CLI commands of this stage (filled in by its issue)."""
+"""`miner export` and `miner curate`: findings out for curation, decisions back in."""
 
 from __future__ import annotations
 
+import getpass
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
 import typer
+from rich.console import Console
+
+from miner.cli.main import settings
+from miner.config import REPO_ROOT
+
+console = Console()
+curate_app = typer.Typer(help="Read curated decisions back and promote accepted findings.", no_args_is_help=True)
+
+
+class ExportFormat(str, Enum):
+    csv = "csv"
+    tsv = "tsv"
+    jsonl = "jsonl"
+    label_studio = "label-studio"
+    brat = "brat"
+    bioc = "bioc"
+    bioc_json = "bioc-json"
+    pubtator = "pubtator"
+
+
+class StatusFilter(str, Enum):
+    all = "all"
+    confirmed = "confirmed"
+    novel = "novel"
+    conflicting = "conflicting"
+
+
+def _open_store(ctx: typer.Context):
+    from miner.corpus.store import CorpusStore
+    from miner.errors import MinerError
+
+    db = settings(ctx).db
+    if not Path(db).exists():
+        raise MinerError(f"no corpus store at {db}: run `miner corpus import` / `miner run` first, or pass --db")
+    return CorpusStore(db)
+
+
+def export(
+    ctx: typer.Context,
+    fmt: ExportFormat = typer.Option(..., "--format", "-f", help="Output format. brat writes a directory; label-studio also writes <out>.labeling-config.xml."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output file (directory for brat)."),
+    status: StatusFilter = typer.Option(StatusFilter.all, "--status", help="Only findings with this reconciliation label (see `miner reconcile`)."),
+    min_confidence: float = typer.Option(0.0, "--min-confidence", min=0.0, max=1.0, help="Only findings at or above this confidence."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing output."),
+    bom: bool = typer.Option(False, "--bom", help="CSV/TSV: start with a UTF-8 byte-order mark (for Excel)."),
+) -> None:
+    """Export findings from the store for curation (CSV/TSV, JSONL, Label Studio, brat, BioC, PubTator)."""
+    from miner.export import export_findings
+
+    with _open_store(ctx) as store:
+        findings = list(store.iter_findings(status=None if status is StatusFilter.all else status.value,
+                                            min_confidence=min_confidence))
+        texts = {}
+        for doc in store.iter_documents(doc_ids=sorted({f.doc_id for f in findings})):
+            texts[doc.doc_id] = doc.text
+    n = export_findings(findings, texts, fmt.value, out, force=force, bom=bom)
+    unit = "documents" if fmt.value in ("brat", "bioc", "bioc-json", "pubtator") else "findings"
+    console.print(f"wrote {n} {unit} ({len(findings)} findings) to {out}")
+
+
+@curate_app.command("import")
+def curate_import(
+    ctx: typer.Context,
+    path: Path = typer.Argument(..., help="Edited CSV/TSV, a Label Studio JSON export, or a brat .ann file / directory."),
+    curator: str = typer.Option("", "--curator", help="Curator name for rows that do not name one (default: your user name)."),
+) -> None:
+    """Store curator decisions (accepted, rejected, corrected). All-or-nothing: any bad row rejects the file."""
+    from miner.export import read_decisions
+    from miner.export.curate import validate_decisions
+
+    with _open_store(ctx) as store:
+        raw = read_decisions(path)
+        findings = {f.id: f for f in store.iter_findings()}
+        decisions = validate_decisions(raw, findings, curator=curator or getpass.getuser())
+        store.add_decisions(decisions)
+    counts = {k: sum(d["decision"] == k for d in decisions) for k in ("accepted", "rejected", "corrected")}
+    console.print(f"stored {len(decisions)} decisions from {path}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+
+
+@curate_app.command("promote")
+def curate_promote(
+    ctx: typer.Context,
+    out: Path = typer.Option(REPO_ROOT / "annotations" / "curated.jsonl", "--out", help="Curated findings file (appended to; the gold set is never touched)."),
+) -> None:
+    """Append accepted and corrected findings (with corrections applied) to annotations/curated.jsonl."""
+    from miner.errors import MinerError
+    from miner.export.curate import promote
+
+    gold_dir = (REPO_ROOT / "annotations" / "gold").resolve()
+    if gold_dir in out.resolve().parents:
+        raise MinerError(f"{out} is inside the gold set ({gold_dir}); promote to a separate file")
+    with _open_store(ctx) as store:
+        findings = {f.id: f for f in store.iter_findings()}
+        n = promote(findings, store.iter_decisions(), out)
+    console.print(f"promoted {n} new finding(s) to {out}")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this stage's commands to the main app."""
+    app.command("export")(export)
+    app.add_typer(curate_app, name="curate")

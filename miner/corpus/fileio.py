@@ -1,0 +1,107 @@
+"""Opening input files: gzip by content (not by name), byte counting, and damage reporting.
+
+Every importer reads through :func:`open_input`, so a truncated ``.gz`` or an I/O error
+surfaces the same way everywhere: as :class:`InputFileError` naming the file and how far
+into it the damage was found.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zlib
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO, Iterator
+
+from miner.errors import InputFileError
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+class CountingReader(io.RawIOBase):
+    """A read-only wrapper that counts the bytes read from the underlying file (for progress)."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        data = self._raw.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        self.count += n
+        return n
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+class InputFile:
+    """An opened input: ``stream`` yields decompressed bytes, ``consumed`` counts bytes of the file read."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self.size = path.stat().st_size
+            raw = open(path, "rb")
+        except OSError as exc:
+            raise InputFileError(path, f"cannot read: {exc.strerror or exc}") from exc
+        with raw:
+            magic = raw.read(2)
+        self.compressed = magic == GZIP_MAGIC
+        self._counter = CountingReader(open(path, "rb"))
+        buffered = io.BufferedReader(self._counter, buffer_size=1 << 16)
+        self.stream: BinaryIO = gzip.GzipFile(fileobj=buffered, mode="rb") if self.compressed else buffered  # type: ignore[assignment]
+        self._buffered = buffered
+
+    @property
+    def consumed(self) -> int:
+        return self._counter.count
+
+    def position(self) -> str:
+        """Where reading stopped, for error messages."""
+        kind = "compressed byte" if self.compressed else "byte"
+        return f"{kind} {self.consumed} of {self.size}"
+
+    def close(self) -> None:
+        self.stream.close()
+        self._buffered.close()
+
+    def __enter__(self) -> "InputFile":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_input(path: str | Path) -> InputFile:
+    """Open a file for import; gzip is detected from its magic bytes, whatever its name."""
+    return InputFile(Path(path))
+
+
+@contextmanager
+def damage_as_input_error(infile: InputFile) -> Iterator[None]:
+    """Turn low-level read failures (truncated gzip, zlib, I/O, encoding) into InputFileError."""
+    try:
+        yield
+    except InputFileError:
+        raise
+    except EOFError as exc:
+        raise InputFileError(infile.path, f"file is truncated ({exc})", infile.position()) from exc
+    except (zlib.error, gzip.BadGzipFile) as exc:
+        raise InputFileError(infile.path, f"corrupt gzip data ({exc})", infile.position()) from exc
+    except UnicodeDecodeError as exc:
+        raise InputFileError(infile.path, f"not valid UTF-8 ({exc.reason})", infile.position()) from exc
+    except OSError as exc:
+        raise InputFileError(infile.path, f"read error ({exc})", infile.position()) from exc
+
+
+def head_bytes(path: str | Path, n: int = 8192) -> bytes:
+    """The first ``n`` decompressed bytes of a file (for format sniffing)."""
+    with open_input(path) as infile, damage_as_input_error(infile):
+        return infile.stream.read(n)

@@ -1,0 +1,272 @@
+"""Drug names -> lexicon ids and comparable agents.
+
+Gold rows and predictions write drugs as they appear in text ("T–DM1",
+"trastuzumab+pertuzumab", "EGFR-TKIs").  Linking (``miner gold link``) and the
+matcher must agree on how such a string becomes ids, so both use
+:func:`resolve_name` and :func:`agent`.  The lexicon itself lives in
+:mod:`miner.nlp.lexicon`; this module only needs its small interface
+(:class:`LexiconLike`), which lets tests inject a tiny table.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Iterable, Protocol, Sequence
+
+from miner.errors import MinerError
+
+
+class LexiconLike(Protocol):
+    """The part of :class:`miner.nlp.lexicon.Lexicon` the evaluation stage relies on."""
+
+    def lookup(self, text: str) -> Any | None: ...  # LexEntry(id, name, kind, synonyms, members, parents)
+
+    def get(self, id: str) -> Any | None: ...
+
+    def members(self, id: str) -> frozenset[str]: ...
+
+    def normalize_gene(self, text: str) -> str | None: ...
+
+
+def default_lexicon() -> LexiconLike:
+    """The project's drug lexicon (:func:`miner.nlp.lexicon.load_lexicon`)."""
+    try:
+        from miner.nlp.lexicon import load_lexicon
+    except ImportError as exc:
+        raise MinerError(f"the drug lexicon (miner.nlp.lexicon) is not available: {exc}") from exc
+    return load_lexicon()
+
+
+_DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d"), "-")
+#: Words that say "a treatment" without naming a different agent ("osimertinib therapy").
+_GENERIC_TAIL = re.compile(
+    r"(?:\s+|-)(?:mono)?(?:therapy|therapies|treatment|treatments|alone|regimens?|based(?: chemotherapy)?)$"
+)
+_PAREN = re.compile(r"^(.*?)\s*\(([^()]+)\)\s*$")
+#: Separators of a combination given together: "X plus Y", "X + Y", "X and Y", "X with Y", "X, Y".
+_COMBO_SPLIT = re.compile(
+    r"\s*\+\s*|\s*,\s*(?:and\s+|plus\s+)?|\s+(?:in\s+combination\s+with|combined\s+with|plus|and|with)\s+",
+    re.IGNORECASE,
+)
+
+
+def clean(text: str) -> str:
+    """Unicode-normalised, single-spaced, ASCII dashes: the form every comparison starts from."""
+    text = unicodedata.normalize("NFKC", text).translate(_DASHES)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def name_variants(name: str) -> list[str]:
+    """Ways to look a written name up: as is, long/short form of "long (SHORT)", without a generic tail.
+
+    Ordered most specific first and deduplicated, so lookups are deterministic.
+    """
+    base = clean(name)
+    out = [base]
+    m = _PAREN.match(base)
+    if m:
+        out += [m.group(1), m.group(2)]
+    for v in list(out):
+        stripped = re.sub(r"^(?:the|an?)\s+", "", v, flags=re.IGNORECASE)
+        stripped = _GENERIC_TAIL.sub("", stripped.lower()) if _GENERIC_TAIL.search(stripped.lower()) else stripped
+        if stripped and stripped != v:
+            out.append(stripped)
+    return list(dict.fromkeys(v for v in out if v))
+
+
+def surface_key(text: str) -> str:
+    """Case-, dash- and space-insensitive key ("T–DM1" == "t-dm1" == "TDM1"); plural -s dropped."""
+    words = re.findall(r"[a-z0-9]+", clean(text).lower())
+    return "".join(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in words)
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(re.findall(r"[a-z0-9]+", clean(text).lower()))
+
+
+def _initials_cover(short: str, words: Sequence[str]) -> bool:
+    """True if ``short`` spells the initials of ``words`` (tki = tyrosine kinase inhibitor)."""
+    short = short[:-1] if len(short) > 2 and short.endswith("s") else short
+    return len(words) >= 2 and "".join(w[0] for w in words) == short
+
+
+@lru_cache(maxsize=65536)
+def _aligned(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Word-by-word equality where one word of either side may be an acronym of several of the other."""
+    if not a or not b:
+        return not a and not b
+    if _strip_s(a[0]) == _strip_s(b[0]) and _aligned(a[1:], b[1:]):
+        return True
+    for k in range(2, len(b) + 1):
+        if _initials_cover(a[0], b[:k]) and _aligned(a[1:], b[k:]):
+            return True
+    for k in range(2, len(a) + 1):
+        if _initials_cover(b[0], a[:k]) and _aligned(a[k:], b[1:]):
+            return True
+    return False
+
+
+def _strip_s(w: str) -> str:
+    return w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
+
+
+def names_match(a: Iterable[str], b: Iterable[str]) -> bool:
+    """Do two sets of written names denote the same agent by surface form or abbreviation?"""
+    a, b = list(a), list(b)
+    if {surface_key(x) for x in a} & {surface_key(y) for y in b}:
+        return True
+    return any(_aligned(_words(x), _words(y)) for x in a for y in b)
+
+
+def _lookup(name: str, lexicon: LexiconLike) -> Any | None:
+    for variant in name_variants(name):
+        entry = lexicon.lookup(variant)
+        if entry is not None:
+            return entry
+    return None
+
+
+def split_combination(name: str) -> list[str]:
+    """Parts of a combination written as one string ("X plus Y", "X+Y", "X and Y", "X, Y")."""
+    parts = [p.strip(" ;") for p in _COMBO_SPLIT.split(clean(name))]
+    return [p for p in parts if p]
+
+
+def _split_slash(name: str) -> list[str]:
+    """ "BRAF/MEK inhibitors" -> ["BRAF inhibitors", "MEK inhibitors"] (the tail is shared)."""
+    m = re.fullmatch(r"([^\s/]+)/([^\s/]+)(\s.*)?", clean(name))
+    if not m:
+        return []
+    tail = m.group(3) or ""
+    return [m.group(1) + tail, m.group(2) + tail]
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """Lexicon ids of a written name; ``unknown`` lists the parts the lexicon does not know."""
+
+    ids: tuple[str, ...]
+    unknown: tuple[str, ...]
+
+
+def resolve_name(name: str, lexicon: LexiconLike) -> Resolution:
+    """Ids for a written drug/regimen/class name.
+
+    The whole string is tried first (regimens such as "FOLFOX" or "T-DM1" are lexicon
+    entries); otherwise it is split into a combination and each part looked up, and a
+    part still unknown is split at a slash with its shared tail ("BRAF/MEK inhibitors").
+    """
+    if not clean(name):
+        return Resolution((), ())
+    entry = _lookup(name, lexicon)
+    if entry is not None:
+        return Resolution((entry.id,), ())
+    ids: list[str] = []
+    unknown: list[str] = []
+    parts = split_combination(name)
+    for part in parts:
+        entry = _lookup(part, lexicon) if len(parts) > 1 else None
+        if entry is not None:
+            ids.append(entry.id)
+            continue
+        sub = [_lookup(s, lexicon) for s in _split_slash(part)]
+        if sub and all(e is not None for e in sub):
+            ids.extend(e.id for e in sub)
+        else:
+            unknown.append(part)
+    return Resolution(tuple(dict.fromkeys(ids)), tuple(unknown))
+
+
+# -- agents: what the matcher compares -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Component:
+    """One agent of a (possibly combined) therapy: a drug, a class, or an unresolved name."""
+
+    key: str  # lexicon id, or "name:<surface key>"
+    kind: str  # drug | class | name
+    members: frozenset[str]  # drug ids a class covers (empty otherwise)
+    names: tuple[str, ...]  # written forms (lexicon name + synonyms, or the text)
+
+
+Agent = tuple[Component, ...]
+
+
+def _component(id_: str, lexicon: LexiconLike) -> list[Component]:
+    entry = lexicon.get(id_)
+    if entry is None:
+        return [Component(id_, "name", frozenset(), (id_,))]
+    names = tuple(dict.fromkeys([entry.name, *getattr(entry, "synonyms", ())]))
+    if entry.kind == "regimen":
+        out: list[Component] = []
+        for member in sorted(lexicon.members(id_)):
+            out.extend(_component(member, lexicon))
+        return out or [Component(id_, "drug", frozenset(), names)]
+    if entry.kind == "class":
+        return [Component(id_, "class", frozenset(lexicon.members(id_)), names)]
+    return [Component(id_, "drug", frozenset({id_}), names)]
+
+
+def agent(name: str, ids: Sequence[str], lexicon: LexiconLike) -> Agent:
+    """The comparable form of one side of a finding (regimens expanded to their member drugs).
+
+    Linked ``ids`` win; without them the name is resolved here, and parts the lexicon
+    does not know are kept as surface names so they can still match by spelling.
+    """
+    if ids:
+        resolved, unknown = tuple(ids), ()
+    else:
+        res = resolve_name(name, lexicon)
+        resolved, unknown = res.ids, res.unknown
+    comps: list[Component] = []
+    for id_ in resolved:
+        comps.extend(_component(id_, lexicon))
+    for part in unknown:
+        variants = tuple(name_variants(part))
+        comps.append(Component("name:" + surface_key(part), "name", frozenset(), variants))
+    unique = {c.key: c for c in comps}
+    return tuple(unique[k] for k in sorted(unique))
+
+
+#: Scores of one predicted component against one gold component.
+EXACT, VIA_CLASS, PARTIAL = 1.0, 0.9, 0.7
+
+
+@lru_cache(maxsize=262144)
+def component_score(pred: Component, gold: Component) -> float:
+    """How well a predicted agent stands for a gold agent (0 = not at all).
+
+    Same id or same written form: exact.  A drug inside a gold class: via class
+    (docetaxel matches "taxanes" but never its sibling cabazitaxel).  A predicted class
+    does not match a gold member drug: it says less than the gold row.
+    """
+    if pred.key == gold.key:
+        return EXACT
+    if gold.kind == "class" and pred.kind == "drug" and pred.key in gold.members:
+        return VIA_CLASS
+    if "name" in (pred.kind, gold.kind) and names_match(pred.names, gold.names):
+        return EXACT
+    return 0.0
+
+
+def agent_score(pred: Agent, gold: Agent) -> float:
+    """Score of a predicted agent against a gold agent.
+
+    Both empty (no prior drug): exact.  Every predicted component must be covered by a
+    gold component (a prediction never names a drug the gold row does not); a prediction
+    naming only some members of a gold combination matches with a lower score, so that
+    one-to-one assignment prefers the complete one.
+    """
+    if not pred and not gold:
+        return EXACT
+    if not pred or not gold:
+        return 0.0
+    best = [max(component_score(p, g) for g in gold) for p in pred]
+    if min(best) == 0.0:
+        return 0.0
+    covered = all(any(component_score(p, g) > 0 for p in pred) for g in gold)
+    return min(best) if covered else PARTIAL * min(best)
