@@ -48,6 +48,13 @@ def _read_toml(path: Path | None) -> dict[str, Any]:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
 
 
+def _relative_to(config_file: Path | None, value: str) -> str:
+    """Paths in the settings file are relative to the file, not to the working directory."""
+    if config_file is None or Path(value).is_absolute():
+        return value
+    return str((config_file.parent / value).resolve())
+
+
 @dataclass
 class Settings:
     """Resolved settings for one invocation."""
@@ -74,8 +81,8 @@ class Settings:
             api_key=env.get("NCBI_API_KEY") or ncbi.get("api_key"),
             eutils_url=env.get("MINER_EUTILS_URL") or ncbi.get("base_url") or DEFAULT_EUTILS_URL,
             batch_size=int(ncbi.get("batch_size", 500)),
-            queries_file=Path(corpus.get("queries", DEFAULT_QUERIES)),
-            import_paths=list(corpus.get("import_paths", [])),
+            queries_file=Path(_relative_to(path, corpus["queries"])) if "queries" in corpus else DEFAULT_QUERIES,
+            import_paths=[_relative_to(path, p) for p in corpus.get("import_paths", [])],
             config_file=path,
         )
         if settings.batch_size < 1 or settings.batch_size > 10000:

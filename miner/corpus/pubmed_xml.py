@@ -256,8 +256,9 @@ def _records(stream: BinaryIO, source: str) -> Iterator[Document | Deletion]:
             raise InputFileError(source or "<stream>", str(exc), f"line {elem.sourceline}") from exc
         # Free the converted record and everything before it: constant memory.
         elem.clear(keep_tail=False)
-        while elem.getprevious() is not None:
-            del parent[0]
+        if parent is not None:
+            while elem.getprevious() is not None:
+                del parent[0]
 
 
 def parse_pubmed_xml(source: BinaryIO | str | Path, source_name: str = "") -> Iterator[Document | Deletion]:
@@ -275,7 +276,7 @@ def parse_pubmed_xml(source: BinaryIO | str | Path, source_name: str = "") -> It
     try:
         yield from _records(source, str(name))
     except etree.XMLSyntaxError as exc:
-        raise InputFileError(name, f"malformed XML: {exc.msg}", _xml_position(exc)) from exc
+        raise InputFileError(name, f"malformed XML: {_short(exc.msg)}", _xml_position(exc)) from exc
     except EOFError as exc:
         raise InputFileError(name, f"file is truncated ({exc})") from exc
 

@@ -8,6 +8,7 @@ whole abstract can be dropped when it also occurs in a held-out treebank split
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -26,8 +27,9 @@ class PosAbstract:
 
 
 def sentence_key(words: Iterable[str]) -> str:
-    """Tokenization-independent key of a sentence (lower-cased, spaces removed)."""
-    return "".join(words).lower()
+    """Tokenization-independent key of a sentence (lower-cased; spaces, quotes, entities removed)."""
+    text = html.unescape("".join(words)).lower()
+    return "".join(ch for ch in text if ch not in "`'\"")
 
 
 def parse_genia_pos(lines: Iterable[str], source: str = "<genia-pos>") -> Iterator[PosAbstract]:

@@ -1,0 +1,50 @@
+"""Lexicon keys: the one normalisation shared by the lexicon build, lookups and the span matcher.
+
+Drug, class and gene names are written many ways ("EGFR-TKIs", "EGFR TKI", "egfr tki"; "T-DM1", "TDM1").
+Rather than listing every spelling, both the lexicon and the text are reduced to a key that ignores case,
+whitespace, hyphens/dashes and Unicode compatibility forms. Because the key of a token sequence is the
+concatenation of its tokens' keys, the matcher can extend n-grams token by token without re-normalising.
+Plural-insensitivity is applied at lookup time (:func:`singular_keys`), not baked into the key.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Hyphen-like characters (ASCII hyphen, Unicode hyphens, dashes, minus) and all whitespace.
+_DROP = re.compile(r"[\s\-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u00ad]+")
+_GREEK = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "κ": "kappa"}
+
+
+def key(text: str) -> str:
+    """Case-, hyphen- and whitespace-insensitive key ("EGFR-TKI" and "egfr tki" give "egfrtki")."""
+    return _DROP.sub("", _fold(text).lower())
+
+
+def exact_key(text: str) -> str:
+    """Case-sensitive key for short acronyms whose case carries meaning ("AIs" is not "ais")."""
+    return _DROP.sub("", _fold(text))
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text)
+    if any(ch in _GREEK for ch in text):
+        text = "".join(_GREEK.get(ch, ch) for ch in text)
+    return text
+
+
+def singular_keys(k: str) -> tuple[str, ...]:
+    """Candidate singular forms of a key, most specific first ("antibodies" -> "antibody")."""
+    out: list[str] = []
+    if len(k) > 4 and k.endswith("ies"):
+        out.append(k[:-3] + "y")
+    if len(k) > 3 and k.endswith("s") and not k.endswith("ss"):
+        out.append(k[:-1])
+    return tuple(out)
+
+
+def is_case_sensitive(text: str) -> bool:
+    """True for short acronyms (<= 6 letters/digits, >= 2 capitals): matched with :func:`exact_key`."""
+    alnum = [ch for ch in text if ch.isalnum()]
+    return len(alnum) <= 6 and sum(ch.isupper() for ch in alnum) >= 2
