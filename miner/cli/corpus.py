@@ -1,9 +1,184 @@
-"""CLI commands of this stage (filled in by its issue)."""
+"""`miner corpus ...`: import files, add texts, inspect the corpus store.
+
+The refresh from PubMed (`miner corpus refresh`) lives in :mod:`miner.cli.corpus_refresh`
+and is attached to the same sub-app in :func:`register`.
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import List
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from miner.errors import MinerError
+
+corpus_app = typer.Typer(
+    name="corpus",
+    help="The local corpus: import PubMed/PubTator/BioC files, add texts, refresh from PubMed, inspect.",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _store(ctx: typer.Context):  # -> CorpusStore (imported lazily: keeps `miner --help` fast)
+    from miner.cli.main import settings
+    from miner.corpus import CorpusStore
+
+    return CorpusStore(settings(ctx).db)
+
+
+@corpus_app.command("import")
+def import_command(
+    ctx: typer.Context,
+    paths: List[Path] = typer.Argument(
+        ...,
+        help="Files or directories (walked recursively). PubMed XML (efetch, baseline/update files, "
+        "MedlineCitationSet), MEDLINE text, PubTator, BioC XML/JSON; .gz read transparently; "
+        "the format is detected from the content.",
+        show_default=False,
+    ),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+    show_skipped: bool = typer.Option(
+        False, "--show-skipped", help="List files inside directories that were skipped as not importable."
+    ),
+) -> None:
+    """Import files into the corpus, one transaction per file.
+
+    A damaged file (truncated gzip, malformed XML, unknown format) is rejected whole with
+    the position of the damage; the other files are still imported. Re-importing is
+    idempotent. Exit code 1 if any file failed.
+    """
+    from miner.corpus import import_paths
+
+    with _store(ctx) as store:
+        before = store.count()
+        report = import_paths(store, paths, progress=progress and console.is_terminal)
+        after = store.count()
+    table = Table(title="Import", title_justify="left")
+    for col in ("file", "format", "inserted", "updated", "unchanged", "deleted", "status"):
+        table.add_column(col, justify="right" if col not in ("file", "format", "status") else "left", overflow="fold")
+    skipped = [f for f in report.files if f.skipped]
+    for f in report.files:
+        if f.skipped and not show_skipped:
+            continue
+        status = "[red]failed[/]" if f.failed else ("[dim]skipped[/]" if f.skipped else "[green]ok[/]")
+        table.add_row(
+            Path(f.path).name, f.format, str(f.inserted), str(f.updated), str(f.unchanged), str(f.deleted), status
+        )
+    table.add_row(
+        "[bold]total[/]", "", *(str(report.total(n)) for n in ("inserted", "updated", "unchanged", "deleted")),
+        f"{len(report.failed)} failed",
+    )  # fmt: skip
+    console.print(table)
+    if skipped and not show_skipped:
+        console.print(f"{len(skipped)} file(s) in directories skipped (not a corpus format); --show-skipped lists them.")
+    console.print(f"live documents: {before} -> {after}")
+    for f in report.failed:
+        err_console.print(f"[bold red]failed:[/] {f.error} (nothing from this file was stored)", highlight=False, soft_wrap=True)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@corpus_app.command("add-text")
+def add_text_command(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="A UTF-8 plain-text file (e.g. a review article).", show_default=False),
+    name: str = typer.Option(
+        ..., "--id", help="Document name: stored as text:NAME (letters, digits, '.', '_', '-').", show_default=False
+    ),
+) -> None:
+    """Add a plain-text document as text:NAME.
+
+    The stored text is exactly the file content (title empty, content in the abstract
+    field), so character offsets into the file, such as the gold set's, stay valid.
+    Adding the same name again replaces the text if it changed.
+    """
+    from miner.corpus import read_text_document
+
+    doc = read_text_document(file, name)
+    with _store(ctx) as store, store.transaction():
+        outcome = store.upsert(doc)
+    console.print(f"{doc.doc_id}: {outcome} ({len(doc.text)} characters) \u2014 {doc.display_title[:80]}")
+
+
+@corpus_app.command("stats")
+def stats_command(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (key `documents` = live documents)."),
+) -> None:
+    """Corpus counts: live and deleted documents, with/without abstract, by source, last refresh per query."""
+    with _store(ctx) as store:
+        stats = store.stats()
+    if as_json:
+        typer.echo(json.dumps(stats, indent=2, ensure_ascii=False))
+        return
+    from miner.cli.main import settings
+
+    table = Table(title=f"Corpus {settings(ctx).db}", title_justify="left")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for key in ("documents", "with_abstract", "without_abstract", "deleted", "findings"):
+        table.add_row(key.replace("_", " "), str(stats[key]))
+    for source, n in stats["by_source"].items():
+        table.add_row(f"  source: {source or '(none)'}", str(n))
+    for query, last in stats["queries"].items():
+        table.add_row(f"  query {query}: last refresh", str(last or "never completed"))
+    console.print(table)
+
+
+@corpus_app.command("show")
+def show_command(
+    ctx: typer.Context,
+    doc_id: str = typer.Argument(..., help="pmid:12345 (or just 12345) or text:NAME.", show_default=False),
+    as_json: bool = typer.Option(False, "--json", help="Print the stored record as JSON."),
+) -> None:
+    """Show one document: metadata and the text later stages read."""
+    if doc_id.isdigit():
+        doc_id = f"pmid:{doc_id}"
+    with _store(ctx) as store:
+        doc = store.get(doc_id)
+        info = store.record_info(doc_id)
+    if doc is None or info is None:
+        raise MinerError(f"{doc_id}: not in the corpus (ids look like pmid:12345 or text:NAME)")
+    if as_json:
+        typer.echo(json.dumps({**doc.to_dict(), **info, "text": doc.text}, indent=2, ensure_ascii=False))
+        return
+    console.print(f"[bold]{doc.doc_id}[/]" + ("  [red](deleted)[/]" if info["deleted"] else ""), highlight=False)
+    rows = [
+        ("title", doc.display_title),
+        ("journal", doc.journal),
+        ("date", doc.pub_date),
+        ("authors", ", ".join(doc.authors[:10]) + (" ..." if len(doc.authors) > 10 else "")),
+        ("doi", doc.doi),
+        ("pmcid", doc.pmcid),
+        ("types", "; ".join(doc.publication_types)),
+        ("mesh", "; ".join(doc.mesh_headings)),
+        ("chemicals", "; ".join(doc.chemicals)),
+        ("keywords", "; ".join(doc.keywords)),
+        ("language", doc.language),
+        ("source", f"{doc.source} (version {doc.version})"),
+        ("annotations", str(len(doc.annotations)) if doc.annotations else ""),
+        ("seen", f"first {info['first_seen']}, updated {info['updated']}"),
+    ]
+    for key, value in rows:
+        if value:
+            console.print(f"[bold]{key:>11}[/] {value}", highlight=False, soft_wrap=True)
+    console.print()
+    if doc.has_abstract:
+        console.print(doc.abstract, highlight=False, markup=False)
+    else:
+        console.print("[dim](no abstract)[/]")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this stage's commands to the main app."""
+    """Add `miner corpus ...` to the main app (refresh comes from miner.cli.corpus_refresh)."""
+    from miner.cli.corpus_refresh import add_refresh_command
+
+    add_refresh_command(corpus_app)
+    app.add_typer(corpus_app, name="corpus")

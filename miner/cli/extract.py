@@ -1,9 +1,162 @@
-"""CLI commands of this stage (filled in by its issue)."""
+"""`miner extract`: read cross-resistance findings from the corpus store or a plain-text file."""
 
 from __future__ import annotations
 
+import platform
+from pathlib import Path
+from typing import List, Optional
+
 import typer
+from rich.console import Console
+
+from miner.errors import MinerError
+
+console = Console(stderr=True)
+#: Findings are saved to the store after every this many documents.
+SAVE_EVERY = 200
+
+
+def _run_meta(reader, prefilter: bool, workers: int) -> dict:
+    import spacy
+
+    nlp = reader.nlp
+    meta = nlp.meta or {}
+    return {
+        "stage": "extract",
+        "rules_version": reader.version,
+        "pipeline": f"{meta.get('name', 'pipeline')}-{meta.get('version', '?')}",
+        "pipeline_components": list(nlp.pipe_names),
+        "spacy": spacy.__version__,
+        "prefilter": prefilter,
+        "workers": workers,
+        "python": platform.python_version(),
+    }
+
+
+def _read_text_file(path: Path) -> str:
+    if not path.is_file():
+        raise MinerError(f"{path}: no such file")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise MinerError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+    except OSError as exc:
+        raise MinerError(f"{path}: cannot read: {exc.strerror}") from exc
+
+
+def extract_command(
+    ctx: typer.Context,
+    text: Optional[Path] = typer.Option(
+        None, "--text", help="Read this plain-text file instead of the corpus store (nothing is written to the store).",
+        show_default=False,
+    ),
+    doc_ids: Optional[List[str]] = typer.Option(
+        None, "--doc-id",
+        help="With the store: only these documents (repeatable). With --text: the doc_id to give the "
+        "findings (default text:<file stem>), e.g. text:review_001 so evaluation can group by review.",
+        show_default=False,
+    ),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Also write the findings to this JSONL file.",
+                                       show_default=False),
+    workers: int = typer.Option(1, "--workers", min=1, max=64, help="Parser processes (spaCy n_process)."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Read at most this many store documents.",
+                                        show_default=False),
+    prefilter: bool = typer.Option(
+        True, "--prefilter/--no-prefilter",
+        help="Skip parsing sentences with no drug name or no trigger cue (faster; see BENCHMARKS.md for its cost).",
+    ),
+    batch_size: int = typer.Option(32, "--batch-size", min=1, help="Texts per nlp.pipe batch."),
+) -> None:
+    """Extract findings (drug, prior drug, mechanism, effect) with the rule-based reader.
+
+    Over the corpus store (default): every live document, or those given by --doc-id; the
+    findings replace earlier ones of the same documents and the run is recorded with the
+    pipeline and rule versions. With --text FILE: a plain-text file (e.g. a review), read
+    paragraph by paragraph; findings go to --out (required).
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from miner.extract import extract_docs, get_reader
+    from miner.schema import write_jsonl
+
+    if text is not None:
+        if out is None:
+            raise MinerError("--text needs --out F.jsonl (findings of a text file are not stored)")
+        if doc_ids and len(doc_ids) > 1:
+            raise MinerError("--text takes at most one --doc-id (the id to give the text)")
+        if limit is not None:
+            raise MinerError("--limit applies to the corpus store, not to --text")
+        content = _read_text_file(text)
+        doc_id = doc_ids[0] if doc_ids else f"text:{text.stem}"
+        reader = get_reader()
+
+        class _TextDoc:
+            def __init__(self) -> None:
+                self.doc_id, self.text = doc_id, content
+
+        with console.status(f"reading {text.name} ({len(content):,} characters)"):
+            findings = list(extract_docs([_TextDoc()], n_process=1, batch_size=batch_size, prefilter=prefilter))
+        n = write_jsonl(findings, out)
+        console.print(f"{n} finding(s) from {text} -> {out}")
+        return
+
+    from miner.cli.main import settings
+    from miner.corpus import CorpusStore
+
+    db = settings(ctx).db
+    if not Path(db).exists():
+        raise MinerError(f"{db}: no corpus store yet (import documents with `miner corpus import` first)")
+    reader = get_reader()
+    with CorpusStore(db) as store:
+        total = len(doc_ids) if doc_ids else store.count()
+        if limit is not None:
+            total = min(total, limit)
+        docs = store.iter_documents(doc_ids=doc_ids or None)
+        if limit is not None:
+            import itertools
+
+            docs = itertools.islice(docs, limit)
+        docs = list(docs)
+        if doc_ids:
+            missing = sorted(set(doc_ids) - {d.doc_id for d in docs})
+            if missing:
+                raise MinerError(f"not in the store: {', '.join(missing[:5])}" + (" ..." if len(missing) > 5 else ""))
+        meta = _run_meta(reader, prefilter, workers)
+        findings: list = []
+        pending: list = []  # findings of finished documents not yet saved
+        pending_ids: list[str] = []
+        stored = 0
+
+        def flush() -> None:
+            nonlocal stored
+            if pending_ids:
+                stored += store.add_findings(pending, {**meta, "doc_ids": list(pending_ids)})
+                pending.clear()
+                pending_ids.clear()
+
+        columns = (TextColumn("extract"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[n]} findings"),
+                   TimeElapsedColumn())
+        with Progress(*columns, console=console, disable=not console.is_terminal) as progress:
+            task = progress.add_task("extract", total=len(docs), n=0)
+
+            def on_doc(doc_id: str, _n: int) -> None:
+                # Save every SAVE_EVERY documents, so an interrupted run keeps what it read.
+                pending_ids.append(doc_id)
+                progress.update(task, advance=1, n=len(findings))
+                if len(pending_ids) >= SAVE_EVERY:
+                    flush()
+
+            for f in extract_docs(docs, n_process=workers, batch_size=batch_size, prefilter=prefilter, on_doc=on_doc):
+                findings.append(f)
+                pending.append(f)
+            flush()
+    if out is not None:
+        write_jsonl(findings, out)
+    console.print(
+        f"{stored} finding(s) from {len(docs)} document(s) stored in {db}" + (f"; written to {out}" if out else "")
+    )
 
 
 def register(app: typer.Typer) -> None:
-    """Add this stage's commands to the main app."""
+    """Add ``miner extract`` to the main app."""
+    app.command("extract")(extract_command)

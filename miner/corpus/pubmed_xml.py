@@ -270,7 +270,7 @@ def parse_pubmed_xml(source: BinaryIO | str | Path, source_name: str = "") -> It
     if isinstance(source, (str, Path)):
         path = Path(source)
         with open_input(path) as infile:
-            yield from _parse_opened(infile, source_name or path.name)
+            yield from parse_opened(infile, source_name or path.name)
         return
     name = source_name or getattr(source, "name", "") or "<stream>"
     try:
@@ -281,7 +281,7 @@ def parse_pubmed_xml(source: BinaryIO | str | Path, source_name: str = "") -> It
         raise InputFileError(name, f"file is truncated ({exc})") from exc
 
 
-def _parse_opened(infile: InputFile, source_name: str) -> Iterator[Document | Deletion]:
+def parse_opened(infile: InputFile, source_name: str) -> Iterator[Document | Deletion]:
     """Parse an opened :class:`InputFile`; errors name the file path."""
     try:
         with damage_as_input_error(infile):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Callable
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
@@ -163,17 +164,27 @@ def assign(edges: dict[tuple[int, int], float], n_gold: int, n_pred: int) -> lis
     return sorted(out)
 
 
-def candidate_pairs(preds: list[Prepared], golds: list[Prepared]) -> dict[tuple[int, int], tuple[float, bool]]:
-    """All (gold index, pred index) pairs in the same review whose drug pairs match."""
+def candidate_pairs(
+    preds: list[Prepared],
+    golds: list[Prepared],
+    same_review: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> dict[tuple[int, int], tuple[float, bool]]:
+    """All (gold index, pred index) pairs whose drug pairs match (within one review unless told otherwise).
+
+    ``progress`` is called with 1 after each prediction (for a progress bar).
+    """
     by_review: dict[str, list[int]] = {}
     for i, g in enumerate(golds):
         by_review.setdefault(g.review, []).append(i)
     out: dict[tuple[int, int], tuple[float, bool]] = {}
     for j, p in enumerate(preds):
-        for i in by_review.get(p.review, ()):
+        for i in by_review.get(p.review, ()) if same_review else range(len(golds)):
             score, swapped = pair_score(p, golds[i])
             if score > 0:
                 out[(i, j)] = (score, swapped)
+        if progress is not None:
+            progress(1)
     return out
 
 

@@ -43,8 +43,11 @@ def default_lexicon() -> LexiconLike:
 _DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d"), "-")
 #: Words that say "a treatment" without naming a different agent ("osimertinib therapy").
 _GENERIC_TAIL = re.compile(
-    r"(?:\s+|-)(?:mono)?(?:therapy|therapies|treatment|treatments|alone|regimens?|based(?: chemotherapy)?)$"
+    r"(?:\s+|-)(?:mono)?(?:therapy|therapies|treatment|treatments|alone|regimens?|based(?: chemotherapy)?)$",
+    re.IGNORECASE,
 )
+_GENERIC_HEAD = re.compile(r"^(?:the|an?|single[- ]agent|combined|sequential)\s+", re.IGNORECASE)
+_ACTION_TAIL = re.compile(r"\s+(?:inhibition|blockade)$", re.IGNORECASE)
 _PAREN = re.compile(r"^(.*?)\s*\(([^()]+)\)\s*$")
 #: Separators of a combination given together: "X plus Y", "X + Y", "X and Y", "X with Y", "X, Y".
 _COMBO_SPLIT = re.compile(
@@ -70,10 +73,12 @@ def name_variants(name: str) -> list[str]:
     if m:
         out += [m.group(1), m.group(2)]
     for v in list(out):
-        stripped = re.sub(r"^(?:the|an?)\s+", "", v, flags=re.IGNORECASE)
-        stripped = _GENERIC_TAIL.sub("", stripped.lower()) if _GENERIC_TAIL.search(stripped.lower()) else stripped
+        stripped = _GENERIC_HEAD.sub("", v)
+        stripped = _GENERIC_TAIL.sub("", stripped)
         if stripped and stripped != v:
             out.append(stripped)
+        if _ACTION_TAIL.search(stripped):  # "ALK inhibition" names the same agents as "ALK inhibitors"
+            out.append(_ACTION_TAIL.sub(" inhibitors", stripped))
     return list(dict.fromkeys(v for v in out if v))
 
 

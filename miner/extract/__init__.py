@@ -1,1 +1,195 @@
-"""extract stage."""
+"""Extraction stage: rule-based reading of cross-resistance findings from text.
+
+Public API:
+
+- :func:`extract_text` -> list of :class:`miner.schema.Finding` for one text (abstract or full review)
+- :func:`extract_docs` -> findings for many documents (anything with ``.doc_id`` and ``.text``)
+- :func:`findings_to_dataframe` -> the same findings as a pandas DataFrame
+- :func:`get_reader` -> the :class:`Reader` (patterns compiled once per pipeline); ``reader.version``
+  identifies the rule set for run metadata.
+
+Reading only: findings are statements as read, one per sentence and drug pair;
+merging them across documents is assembly and belongs to later stages.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Protocol
+
+from miner.schema import Finding
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+    from spacy.language import Language
+
+    from miner.extract.reader import Reader
+
+__all__ = ["extract_text", "extract_docs", "findings_to_dataframe", "get_reader", "segments"]
+
+#: Longest piece of text parsed at once (the reviews are processed paragraph by paragraph).
+MAX_SEGMENT = 20_000
+#: Texts up to this size are filtered as a whole (abstracts keep their full context).
+WHOLE_DOC_LIMIT = 5_000
+_PARAGRAPH = re.compile(r"\n\s*\n")
+_SOFT_BREAK = re.compile(r"(?<=[.!?])\s+|\n")
+
+
+class _Doc(Protocol):
+    doc_id: str
+    text: str
+
+
+_READERS: dict[int, "Reader"] = {}
+
+
+def get_reader(nlp: "Language | None" = None) -> "Reader":
+    """The reader for ``nlp`` (default: the project pipeline, :func:`miner.nlp.load`)."""
+    from miner.extract.reader import Reader
+
+    if nlp is None:
+        from miner.nlp import load
+
+        nlp = load()
+    reader = _READERS.get(id(nlp))
+    if reader is None or reader.nlp is not nlp:
+        reader = Reader(nlp)
+        _READERS[id(nlp)] = reader
+    return reader
+
+
+def segments(text: str, max_len: int = MAX_SEGMENT) -> list[tuple[int, int]]:
+    """Paragraph spans of ``text``; paragraphs longer than ``max_len`` are cut at sentence ends."""
+    out: list[tuple[int, int]] = []
+    pos = 0
+    bounds = [(m.start(), m.end()) for m in _PARAGRAPH.finditer(text)] + [(len(text), len(text))]
+    for s, e in bounds:
+        start, end = pos, s
+        pos = e
+        while end - start > max_len:
+            cut = start + max_len
+            soft = [m.end() for m in _SOFT_BREAK.finditer(text, start + max_len // 2, cut)]
+            cut = soft[-1] if soft else cut
+            out.append((start, cut))
+            start = cut
+        if text[start:end].strip():
+            out.append((start, end))
+    return out
+
+
+def _pieces(reader: "Reader", text: str, prefilter: bool) -> list[tuple[int, int, int]]:
+    """(start, end, paragraph number) of the text pieces to parse."""
+    if not text.strip():
+        return []
+    if len(text) <= WHOLE_DOC_LIMIT:
+        if prefilter and not any(reader.prefilter.keep(text[s:e]) for s, e in _rough(text)):
+            return []
+        return [(0, len(text), 0)]
+    out: list[tuple[int, int, int]] = []
+    for n, (s, e) in enumerate(segments(text)):
+        if prefilter:
+            out.extend((cs, ce, n) for cs, ce in reader.prefilter.chunks(text, s, e))
+        else:
+            out.append((s, e, n))
+    return out
+
+
+def _rough(text: str) -> list[tuple[int, int]]:
+    from miner.extract.prefilter import rough_sentences
+
+    return rough_sentences(text)
+
+
+def extract_docs(
+    docs: Iterable[_Doc],
+    nlp: "Language | None" = None,
+    n_process: int = 1,
+    batch_size: int = 32,
+    prefilter: bool = True,
+    on_doc: Callable[[str, int], Any] | None = None,
+) -> Iterator[Finding]:
+    """Findings of many documents, parsed with ``nlp.pipe`` (``n_process`` worker processes).
+
+    ``on_doc(doc_id, n_findings)`` is called once per document after its findings
+    were yielded (for progress bars and batched saving), including documents that
+    yield nothing.
+    """
+    from miner.extract.context import DocMemory, SectionIndex
+
+    reader = get_reader(nlp)
+    state: dict[str, Any] = {}
+
+    def tasks() -> Iterator[tuple[str, tuple[str, int, int, bool]]]:
+        for doc in docs:
+            text = doc.text or ""
+            pieces = _pieces(reader, text, prefilter)
+            state[doc.doc_id] = (text, len(pieces))
+            if not pieces:
+                yield "", (doc.doc_id, 0, -1, True)
+                continue
+            for k, (s, e, para) in enumerate(pieces):
+                yield text[s:e], (doc.doc_id, s, para, k == len(pieces) - 1)
+
+    current_id = None
+    memories: dict[int, DocMemory] = {}
+    sections: SectionIndex | None = None
+    found: list[Finding] = []
+    for parsed, (doc_id, base, para, last) in reader.nlp.pipe(
+        tasks(), as_tuples=True, n_process=n_process, batch_size=batch_size
+    ):
+        if doc_id != current_id:
+            current_id, memories, found = doc_id, {}, []
+            sections = SectionIndex(state[doc_id][0])
+        if para >= 0:
+            memory = memories.setdefault(para, DocMemory())
+            found.extend(reader.read(parsed, doc_id, base=base, memory=memory, sections=sections))
+        if last:
+            state.pop(doc_id, None)
+            n_found = len(found)
+            yield from found
+            found = []
+            if on_doc is not None:
+                on_doc(doc_id, n_found)
+
+
+def extract_text(
+    text: str, doc_id: str = "text:input", nlp: "Language | None" = None, prefilter: bool = True
+) -> list[Finding]:
+    """Findings of one text; offsets refer to ``text`` (long texts are read paragraph by paragraph)."""
+
+    class _One:
+        pass
+
+    one = _One()
+    one.doc_id, one.text = doc_id, text  # type: ignore[attr-defined]
+    return list(extract_docs([one], nlp=nlp, prefilter=prefilter))  # type: ignore[list-item]
+
+
+#: DataFrame columns, in order (offsets are flattened to <role>_start/<role>_end).
+_COLUMNS = (
+    "id", "doc_id", "drug", "prior_drug", "effect", "mechanism", "mechanism_type", "mechanism_genes", "kind",
+    "negated", "hedged", "direction_bidirectional", "evidence_level", "cancer", "section", "rule",
+    "confidence", "drug_ids", "prior_drug_ids", "sentence",
+)
+
+
+def findings_to_dataframe(findings: Iterable[Finding]) -> "pd.DataFrame":
+    """One row per finding; list fields joined with ';' and argument offsets as int columns."""
+    import pandas as pd
+
+    rows = []
+    for f in findings:
+        d = f.to_dict()
+        row = {c: d[c] for c in _COLUMNS}
+        for c in ("mechanism_genes", "drug_ids", "prior_drug_ids"):
+            row[c] = ";".join(row[c])
+        for role in ("sentence", "drug", "prior_drug", "mechanism"):
+            span = f.offsets.get(role)
+            row[f"{role}_start"] = span[0] if span else None
+            row[f"{role}_end"] = span[1] if span else None
+        rows.append(row)
+    columns = list(_COLUMNS) + [f"{r}_{x}" for r in ("sentence", "drug", "prior_drug", "mechanism") for x in ("start", "end")]
+    frame = pd.DataFrame(rows, columns=columns)
+    for c in columns[len(_COLUMNS):]:
+        frame[c] = frame[c].astype("Int64")
+    return frame

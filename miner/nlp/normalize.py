@@ -48,3 +48,23 @@ def is_case_sensitive(text: str) -> bool:
     """True for short acronyms (<= 6 letters/digits, >= 2 capitals): matched with :func:`exact_key`."""
     alnum = [ch for ch in text if ch.isalnum()]
     return len(alnum) <= 6 and sum(ch.isupper() for ch in alnum) >= 2
+
+
+#: Trailing salt/hydrate words: "irinotecan hydrochloride" is irinotecan for mining purposes.
+SALT_WORDS = frozenset(
+    "hydrochloride dihydrochloride hcl mesylate mesilate dimesylate sulfate sulphate sodium disodium potassium "
+    "calcium citrate maleate dimaleate tartrate bitartrate acetate phosphate fumarate tosylate ditosylate besylate "
+    "succinate malate hydrobromide bromide chloride lactate gluconate monohydrate dihydrate trihydrate hydrate "
+    "anhydrous hemihydrate camsylate esylate".split()
+)
+
+
+def strip_salt(name: str) -> str | None:
+    """"Irinotecan Hydrochloride" -> "Irinotecan"; None when there is no trailing salt word."""
+    words = name.split()
+    stripped = False
+    while len(words) > 1 and words[-1].lower() in SALT_WORDS:
+        words.pop()
+        stripped = True
+    base = " ".join(words)
+    return base if stripped and len(base) >= 4 else None

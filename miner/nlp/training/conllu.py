@@ -171,7 +171,7 @@ def sentences_to_doc(vocab: Vocab, sentences: list[Sentence], with_parse: bool =
     if spaces:
         spaces[-1] = False
     kwargs = {"tags": tags}
-    if all(lemmas):
+    if lemmas and all(lemmas):
         kwargs["lemmas"] = lemmas
     if with_parse:
         kwargs["heads"] = heads

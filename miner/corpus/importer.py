@@ -1,0 +1,180 @@
+"""Importing files into the store: one transaction per file, damaged files rejected whole.
+
+A file either lands completely or not at all: its records are upserted inside one
+:meth:`CorpusStore.transaction`, and any damage found while streaming it (truncated
+gzip, malformed XML, unknown format) rolls that file back and is reported, while the
+files before and after it are imported normally.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from miner.corpus import bioc_io, medline, pubmed_xml, pubtator
+from miner.corpus.detect import detect_format
+from miner.corpus.document import Deletion, Document
+from miner.corpus.fileio import InputFile, open_input
+from miner.corpus.store import CorpusStore
+from miner.errors import InputFileError, MinerError
+
+Reader = Callable[[InputFile, str], Iterator["Document | Deletion"]]
+READERS: dict[str, Reader] = {
+    "pubmed_xml": pubmed_xml.parse_opened,
+    "medline": medline.parse_opened,
+    "pubtator": pubtator.parse_opened,
+    "bioc_xml": bioc_io.parse_opened_xml,
+    "bioc_json": bioc_io.parse_opened_json,
+}
+#: Update the progress bar every this many records (per-record updates cost more than parsing).
+_PROGRESS_EVERY = 250
+
+
+@dataclass
+class FileResult:
+    """What importing one file did."""
+
+    path: str
+    format: str = ""
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    error: str = ""
+    skipped: str = ""
+    seconds: float = 0.0
+
+    @property
+    def records(self) -> int:
+        return self.inserted + self.updated + self.unchanged
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.error)
+
+
+@dataclass
+class ImportReport:
+    """Per-file results of one import run."""
+
+    files: list[FileResult] = field(default_factory=list)
+
+    def total(self, name: str) -> int:
+        return sum(getattr(f, name) for f in self.files if not f.failed)
+
+    @property
+    def failed(self) -> list[FileResult]:
+        return [f for f in self.files if f.failed]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[tuple[Path, bool]]:
+    """Files to import, as (path, named_explicitly); directories are walked recursively, sorted.
+
+    Hidden files are skipped.  A missing path is a user error.
+    """
+    out: list[tuple[Path, bool]] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                rel = child.relative_to(path)
+                if child.is_file() and not any(part.startswith(".") for part in rel.parts):
+                    out.append((child, False))
+        elif path.is_file():
+            out.append((path, True))
+        elif path.exists():
+            raise MinerError(f"{path}: not a regular file or directory")
+        else:
+            raise MinerError(f"{path}: no such file or directory")
+    return out
+
+
+def import_file(
+    store: CorpusStore, path: str | Path, fmt: str | None = None, on_progress: Callable[[int], None] | None = None
+) -> FileResult:
+    """Import one file in one transaction; raises InputFileError (nothing committed) if it is damaged.
+
+    ``on_progress`` receives the number of bytes of the file read so far.
+    """
+    path = Path(path)
+    result = FileResult(path=str(path))
+    started = time.perf_counter()
+    result.format = fmt or detect_format(path)
+    reader = READERS[result.format]
+    with open_input(path) as infile, store.transaction():
+        for n, item in enumerate(reader(infile, path.name), 1):
+            if isinstance(item, Deletion):
+                if store.mark_deleted(item.doc_id):
+                    result.deleted += 1
+            else:
+                outcome = store.upsert(item)
+                setattr(result, outcome, getattr(result, outcome) + 1)
+            if on_progress is not None and n % _PROGRESS_EVERY == 0:
+                on_progress(infile.consumed)
+    if on_progress is not None:
+        on_progress(infile.consumed)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def import_paths(store: CorpusStore, paths: Iterable[str | Path], progress: bool = True) -> ImportReport:
+    """Import files and directories; each file is atomic, and a damaged file does not stop the run.
+
+    Inside directories, files of an unrecognised format (READMEs, licences) are skipped;
+    a file named explicitly must be importable, else it counts as failed.
+    """
+    files = expand_paths(paths)
+    report = ImportReport()
+    total = sum(p.stat().st_size for p, _ in files)
+    progress_bar = None
+    if progress:
+        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+        progress_bar = Progress(
+            TextColumn("[bold]importing[/] {task.fields[name]}"),
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            transient=True,
+        )
+        progress_bar.start()
+    task = progress_bar.add_task("import", total=total, name="") if progress_bar else None
+    done = 0
+    try:
+        for path, explicit in files:
+            size = path.stat().st_size
+            if progress_bar is not None:
+                progress_bar.update(task, completed=done, name=path.name)
+
+            def on_progress(consumed: int, _done: int = done) -> None:
+                if progress_bar is not None:
+                    progress_bar.update(task, completed=_done + consumed)
+
+            result = FileResult(path=str(path))
+            try:
+                fmt = detect_format(path)
+            except InputFileError as exc:
+                if explicit or "unknown format" not in exc.reason:
+                    result.error = str(exc)
+                else:
+                    result.skipped = exc.reason
+                report.files.append(result)
+                done += size
+                continue
+            try:
+                result = import_file(store, path, fmt, on_progress)
+            except InputFileError as exc:
+                result.format = fmt
+                result.error = str(exc)
+            report.files.append(result)
+            done += size
+    finally:
+        if progress_bar is not None:
+            progress_bar.stop()
+    return report

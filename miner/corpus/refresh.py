@@ -1,0 +1,635 @@
+"""The refresh engine: bring the corpus up to date from PubMed, resumably.
+
+Three ways in: a search term (named in ``corpora/queries.toml`` or given
+ad hoc), a list of PMIDs (epost + efetch) and a list of DOIs (esearch on
+``[doi]``, then efetch).  Each fetched batch is upserted and the cursor saved in
+the *same* store transaction, so a Ctrl-C, a kill or a network failure leaves
+either the whole batch and its cursor or neither: the next run re-searches the
+slice it was in and continues at the saved offset (no gaps, no duplicates).
+
+PubMed pages at most 9,999 records of one search, so a search whose count is
+larger is split into two date ranges, recursively, until each slice fits.  A
+named query remembers the day of its last complete refresh; the next run asks
+only for records entered (``edat``) or revised (``mdat``) since that day.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable, Protocol
+
+from miner.corpus.document import Deletion, Document, pmid_doc_id
+from miner.corpus.entrez import PUBMED_MAX_RETRIEVABLE, BadResponse, EntrezClient, EntrezError, SearchResult
+from miner.corpus.pubmed_xml import parse_pubmed_xml
+from miner.corpus.store import CorpusStore
+from miner.errors import ConfigError, InputFileError, MinerError
+
+#: Date bounds of an unrestricted search when it must be sliced by publication date.
+FULL_RANGE = (date(1700, 1, 1), date(2999, 12, 31))
+#: DOIs per esearch (an OR of quoted ``[doi]`` terms; keeps the term well under URL/POST limits).
+DOI_CHUNK = 50
+#: Extra refetches of a well-formed batch that came back with fewer records than asked for.
+SHORT_BATCH_REFETCHES = 2
+SOURCE = "eutils"
+_QUERY_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_DOI = re.compile(r"^10\.\d{4,9}/\S+$")
+
+
+# ---------------------------------------------------------------------------- named queries
+
+
+@dataclass(frozen=True)
+class NamedQuery:
+    """One saved PubMed search from ``corpora/queries.toml``."""
+
+    name: str
+    term: str
+    description: str
+
+
+def load_queries(path: Path) -> dict[str, NamedQuery]:
+    """Read and validate the named-queries file (clear errors for bad TOML or entries)."""
+    try:
+        with Path(path).open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: queries file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    table = data.get("queries")
+    if not isinstance(table, dict) or not table:
+        raise ConfigError(f"{path}: expected a [queries.<name>] table per named query")
+    unknown_top = set(data) - {"queries", "blocks"}
+    if unknown_top:
+        raise ConfigError(f"{path}: unknown top-level key(s): {', '.join(sorted(unknown_top))}")
+    blocks = data.get("blocks", {})
+    if not isinstance(blocks, dict) or not all(isinstance(v, str) and v.strip() for v in blocks.values()):
+        raise ConfigError(f"{path}: [blocks] must map names to non-empty PubMed sub-expressions")
+    for name, block in blocks.items():
+        problem = check_term(block)
+        if problem or "{" in block:
+            raise ConfigError(f"{path}: block '{name}': {problem or 'blocks cannot contain other blocks'}")
+    queries = {}
+    for name, entry in table.items():
+        where = f"{path}: query '{name}'"
+        if not _QUERY_NAME.match(name):
+            raise ConfigError(f"{where}: names are lower-case letters, digits, '-' and '_'")
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{where}: expected a table with 'term' and 'description'")
+        extra = set(entry) - {"term", "description"}
+        if extra:
+            raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(extra))} (allowed: term, description)")
+        term, description = entry.get("term"), entry.get("description")
+        if not isinstance(term, str) or not term.strip():
+            raise ConfigError(f"{where}: 'term' must be a non-empty string")
+        if not isinstance(description, str) or not description.strip():
+            raise ConfigError(f"{where}: 'description' must be a non-empty string")
+        unknown = sorted(set(re.findall(r"\{([^{}]*)\}", term)) - set(blocks))
+        if unknown:
+            raise ConfigError(f"{where}: unknown block(s) {', '.join('{' + u + '}' for u in unknown)}")
+        term = re.sub(r"\{([^{}]*)\}", lambda m: blocks[m.group(1)], term)
+        problem = check_term(term)
+        if problem:
+            raise ConfigError(f"{where}: {problem}")
+        queries[name] = NamedQuery(name, " ".join(term.split()), description.strip())
+    return queries
+
+
+def check_term(term: str) -> str | None:
+    """A syntax problem in a PubMed term (unbalanced quotes/parentheses/brackets), or None."""
+    if term.count('"') % 2:
+        return "unbalanced double quotes in term"
+    depth = 0
+    for ch in re.sub(r'"[^"]*"', "", term):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth < 0:
+            return "')' without '(' in term"
+    if depth:
+        return "unbalanced parentheses in term"
+    unquoted = re.sub(r'"[^"]*"', "", term)
+    if unquoted.count("[") != unquoted.count("]"):
+        return "unbalanced field-tag brackets in term"
+    return None
+
+
+def get_query(path: Path, name: str) -> NamedQuery:
+    """The named query ``name`` (unknown names list the known ones)."""
+    queries = load_queries(path)
+    if name not in queries:
+        raise MinerError(f"unknown query '{name}' in {path}; known: {', '.join(sorted(queries))}")
+    return queries[name]
+
+
+# ---------------------------------------------------------------------------- id files
+
+
+def read_pmid_file(path: Path) -> list[str]:
+    """Unique PMIDs from a file (one per line or separated by commas/spaces; '#' starts a comment)."""
+    pmids: list[str] = []
+    for lineno, line in enumerate(_read_lines(path), 1):
+        for token in re.split(r"[\s,;]+", line.split("#", 1)[0].strip()):
+            if not token:
+                continue
+            token = token.removeprefix("pmid:").removeprefix("PMID:")
+            if not token.isdigit() or int(token) == 0:
+                raise InputFileError(path, f"not a PMID: {token!r}", f"line {lineno}")
+            pmids.append(token.lstrip("0"))
+    return list(dict.fromkeys(pmids))
+
+
+def normalize_doi(raw: str) -> str:
+    """A DOI in canonical lower-case form, without ``doi:`` or resolver prefixes."""
+    doi = raw.strip().strip(".,;")
+    doi = re.sub(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", "", doi, flags=re.I)
+    return doi.lower()
+
+
+def read_doi_file(path: Path) -> list[str]:
+    """Unique, normalised DOIs from a file (one per line; '#' starts a comment)."""
+    dois: list[str] = []
+    for lineno, line in enumerate(_read_lines(path), 1):
+        text = line.split(" #", 1)[0].strip()
+        if not text or text.startswith("#"):
+            continue
+        doi = normalize_doi(text.split()[0] if "\t" not in text else text.split("\t")[0])
+        if not _DOI.match(doi) or '"' in doi:
+            raise InputFileError(path, f"not a DOI: {text[:80]!r}", f"line {lineno}")
+        dois.append(doi)
+    return list(dict.fromkeys(dois))
+
+
+def _read_lines(path: Path) -> list[str]:
+    try:
+        return Path(path).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise InputFileError(path, "file not found") from None
+    except UnicodeDecodeError as exc:
+        raise InputFileError(path, "not UTF-8 text", f"byte {exc.start}") from None
+    except OSError as exc:
+        raise InputFileError(path, exc.strerror or str(exc)) from None
+
+
+# ---------------------------------------------------------------------------- dates and slices
+
+
+def ncbi_date(day: date) -> str:
+    return f"{day.year:04d}/{day.month:02d}/{day.day:02d}"
+
+
+def parse_date(text: str) -> date:
+    """A ``--since`` date: YYYY-MM-DD, YYYY/MM/DD, YYYY-MM or YYYY (missing parts = first day)."""
+    parts = [p for p in re.split(r"[/-]", text.strip()) if p]
+    try:
+        if not 1 <= len(parts) <= 3 or not all(p.isdigit() for p in parts):
+            raise ValueError
+        numbers = [int(p) for p in parts] + [1] * (3 - len(parts))
+        return date(numbers[0], numbers[1], numbers[2])
+    except ValueError:
+        raise MinerError(f"not a date: {text!r} (use YYYY-MM-DD, YYYY-MM or YYYY)") from None
+
+
+def _slice(datetype: str | None, lo: date | None = None, hi: date | None = None) -> dict[str, Any]:
+    return {
+        "datetype": datetype,
+        "mindate": ncbi_date(lo) if lo else None,
+        "maxdate": ncbi_date(hi) if hi else None,
+    }
+
+
+def split_slice(piece: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """Two halves of a date slice (an unrestricted one splits by publication date), or None for one day."""
+    if piece["datetype"] is None:
+        lo, hi, datetype = FULL_RANGE[0], FULL_RANGE[1], "pdat"
+    else:
+        lo, hi, datetype = parse_date(piece["mindate"]), parse_date(piece["maxdate"]), piece["datetype"]
+    if lo >= hi:
+        return None
+    mid = lo + timedelta(days=(hi - lo).days // 2)
+    return [_slice(datetype, lo, mid), _slice(datetype, mid + timedelta(days=1), hi)]
+
+
+def describe_slice(piece: dict[str, Any]) -> str:
+    if piece["datetype"] is None:
+        return "all dates"
+    return f"{piece['datetype']} {piece['mindate']}-{piece['maxdate']}"
+
+
+# ---------------------------------------------------------------------------- the engine
+
+
+class Progress(Protocol):
+    """What the engine reports while it works (the CLI draws a rich progress bar)."""
+
+    def add_total(self, n: int) -> None: ...
+    def advance(self, n: int) -> None: ...
+    def note(self, text: str) -> None: ...
+
+
+class _NoProgress:
+    def add_total(self, n: int) -> None:
+        pass
+
+    def advance(self, n: int) -> None:
+        pass
+
+    def note(self, text: str) -> None:
+        pass
+
+
+@dataclass
+class RefreshSummary:
+    """The outcome of one refresh run (printed at the end, also kept in the query state)."""
+
+    name: str
+    mode: str = ""  # full | incremental | pmids | dois
+    since: str | None = None
+    resumed: bool = False
+    complete: bool = False
+    slices: int = 0
+    matched: int = 0
+    fetched: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    requests: int = 0
+    retries: int = 0
+    retry_reasons: dict[str, int] = field(default_factory=dict)
+    not_found: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def count(self, outcome: str) -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
+
+    def lines(self) -> list[str]:
+        state = "complete" if self.complete else "INCOMPLETE (run again to continue)"
+        head = f"{self.name}: {self.mode}" + (f" since {self.since}" if self.since else "")
+        head += " (resumed)" if self.resumed else ""
+        out = [
+            f"{head}: {state}",
+            f"  matched {self.matched} in {self.slices} slice(s); fetched {self.fetched}: "
+            f"{self.inserted} new, {self.updated} updated, {self.unchanged} unchanged"
+            + (f", {self.deleted} deleted" if self.deleted else ""),
+            f"  {self.requests} request(s), {self.retries} retried"
+            + (f" ({', '.join(f'{k} {v}' for k, v in sorted(self.retry_reasons.items()))})" if self.retries else ""),
+        ]
+        if self.not_found:
+            shown = ", ".join(self.not_found[:10]) + (" ..." if len(self.not_found) > 10 else "")
+            out.append(f"  not found in PubMed ({len(self.not_found)}): {shown}")
+        out.extend(f"  warning: {w}" for w in self.warnings)
+        return out
+
+
+class Refresher:
+    """Runs refreshes of one store through one E-utilities client."""
+
+    def __init__(
+        self,
+        client: EntrezClient,
+        store: CorpusStore,
+        *,
+        batch_size: int = 500,
+        max_records: int | None = None,
+        progress: Progress | None = None,
+        today: date | None = None,
+        max_retrievable: int = PUBMED_MAX_RETRIEVABLE,
+    ) -> None:
+        if batch_size < 1 or batch_size > PUBMED_MAX_RETRIEVABLE:
+            raise ConfigError(f"batch size must be between 1 and {PUBMED_MAX_RETRIEVABLE}, got {batch_size}")
+        if max_records is not None and max_records < 1:
+            raise MinerError(f"--max must be at least 1, got {max_records}")
+        self.client = client
+        self.store = store
+        self.batch_size = batch_size
+        self.max_records = max_records
+        self.progress: Progress = progress or _NoProgress()
+        self.today = today or datetime.now(timezone.utc).date()
+        #: PubMed's paging limit (9,999); tests lower it to exercise slicing on small sets.
+        self.limit = max_retrievable
+        self._fetched_this_run = 0
+
+    # ------------------------------------------------------------------ helpers
+    def _budget(self, wanted: int) -> int:
+        if self.max_records is None:
+            return wanted
+        return max(0, min(wanted, self.max_records - self._fetched_this_run))
+
+    def _parse_batch(self, body: bytes) -> list[Document | Deletion]:
+        head = body[:4096]
+        if b"<PubmedArticleSet" not in head and b"<eFetchResult" not in head:
+            raise BadResponse("not a PubmedArticleSet")
+        try:
+            return list(parse_pubmed_xml(io.BytesIO(body), source_name=SOURCE))
+        except InputFileError as exc:
+            raise BadResponse(f"{exc.reason}{' at ' + exc.position if exc.position else ''}") from None
+
+    def _store_batch(self, items: list[Document | Deletion], summary: RefreshSummary,
+                     save: Callable[[], None], advance: bool = True) -> None:
+        """Upsert one batch and save the advanced cursor in the same transaction."""
+        with self.store.transaction():
+            for item in items:
+                if isinstance(item, Deletion):
+                    if self.store.mark_deleted(item.doc_id):
+                        summary.deleted += 1
+                    continue
+                item.source = SOURCE
+                summary.count(self.store.upsert(item))
+            save()
+        docs = sum(1 for i in items if isinstance(i, Document))
+        summary.fetched += docs
+        self._fetched_this_run += docs
+        if advance:
+            self.progress.advance(docs)
+
+    def _fetch_history(self, search: SearchResult, retstart: int, n: int, what: str,
+                       summary: RefreshSummary) -> list[Document | Deletion]:
+        """One batch from the history server; a short (but well-formed) batch is refetched."""
+        items: list[Document | Deletion] = []
+        for attempt in range(SHORT_BATCH_REFETCHES + 1):
+            items = self.client.efetch(
+                self._parse_batch, webenv=search.webenv, query_key=search.query_key,
+                retstart=retstart, retmax=n, what=what,
+            )
+            if len(items) >= n:
+                return items
+            if attempt < SHORT_BATCH_REFETCHES:
+                self.client.stats.retried("short_batch")
+        summary.warnings.append(f"{what}: NCBI returned {len(items)} of {n} records after "
+                                f"{SHORT_BATCH_REFETCHES + 1} tries; kept them")
+        return items
+
+    def _finish_stats(self, summary: RefreshSummary, before: tuple[int, int, dict[str, int]]) -> None:
+        stats = self.client.stats
+        summary.requests = stats.requests - before[0]
+        summary.retries = stats.retries - before[1]
+        summary.retry_reasons = {
+            k: v - before[2].get(k, 0) for k, v in stats.by_reason.items() if v - before[2].get(k, 0)
+        }
+
+    def _snapshot(self) -> tuple[int, int, dict[str, int]]:
+        s = self.client.stats
+        return s.requests, s.retries, dict(s.by_reason)
+
+    # ------------------------------------------------------------------ searches
+    def refresh_term(self, name: str, term: str, since: date | None = None) -> RefreshSummary:
+        """Refresh one search: full the first time, incremental afterwards, resuming an unfinished run.
+
+        ``name`` keys the saved state (a named query, or ``term:<hash>`` for ad-hoc terms).
+        """
+        problem = check_term(term)
+        if problem:
+            raise MinerError(f"query '{name}': {problem}")
+        state = self.store.get_query_state(name) or {}
+        cursor = state.get("cursor")
+        since_text = ncbi_date(since) if since else None
+        summary = RefreshSummary(name=name)
+        before = self._snapshot()
+        if cursor and cursor.get("term") == term and (since_text is None or cursor.get("since") == since_text):
+            summary.resumed = True
+        else:
+            if cursor:
+                summary.warnings.append("discarded an unfinished run of a different term/--since")
+            if since_text is None and state.get("last_success") and state.get("term") == term:
+                since_text = state["last_success"]
+            elif since_text is None and state.get("last_success"):
+                summary.warnings.append("the query term changed since the last refresh: doing a full refresh")
+            run_date = ncbi_date(self.today)
+            if since_text is None:
+                pending = [_slice(None)]
+            else:
+                lo = parse_date(since_text)
+                pending = [_slice("edat", lo, self.today), _slice("mdat", lo, self.today)]
+            cursor = {"term": term, "since": since_text, "run_date": run_date, "pending": pending, "current": None}
+        summary.mode = "incremental" if cursor["since"] else "full"
+        summary.since = cursor["since"]
+
+        def save() -> None:
+            self.store.set_query_state(name, {**state, "cursor": cursor})
+
+        with self.store.transaction():
+            save()
+        search: SearchResult | None = None
+        where = "the initial search"
+        try:
+            while True:
+                current = cursor["current"]
+                if self._budget(1) == 0:
+                    break  # --max reached: the cursor is saved, the next run continues
+                if current is None:
+                    if not cursor["pending"]:
+                        break
+                    piece = cursor["pending"][0]
+                    where = f"search of {describe_slice(piece)}"
+                    search = self._search(term, piece, where)
+                    halves = split_slice(piece) if search.count > self.limit else None
+                    cursor["pending"] = (halves or []) + cursor["pending"][1:]
+                    if halves:
+                        with self.store.transaction():
+                            save()
+                        continue
+                    if search.count > self.limit:
+                        summary.warnings.append(
+                            f"{describe_slice(piece)}: {search.count} records on one day; PubMed serves only "
+                            f"the first {self.limit}"
+                        )
+                    summary.slices += 1
+                    summary.matched += search.count
+                    self.progress.add_total(min(search.count, self.limit))
+                    cursor["current"] = {"slice": piece, "count": search.count, "retstart": 0}
+                    with self.store.transaction():
+                        save()
+                else:
+                    piece = current["slice"]
+                    where = f"search of {describe_slice(piece)} (resuming)"
+                    search = self._search(term, piece, where)
+                    if search.count != current["count"]:
+                        # The slice changed on the server since the interruption: offsets are no
+                        # longer meaningful, so fetch it again from the start (upserts are idempotent).
+                        summary.warnings.append(
+                            f"{describe_slice(piece)} changed from {current['count']} to {search.count} records "
+                            "since the interrupted run; refetched it from the start"
+                        )
+                        halves = split_slice(piece) if search.count > self.limit else None
+                        if halves:
+                            cursor["pending"] = halves + cursor["pending"]
+                            cursor["current"] = None
+                            with self.store.transaction():
+                                save()
+                            continue
+                        current.update(count=search.count, retstart=0)
+                    summary.slices += 1
+                    summary.matched += search.count
+                    self.progress.add_total(max(0, min(search.count, self.limit) - current["retstart"]))
+                current = cursor["current"]
+                end = min(current["count"], self.limit)
+                while current["retstart"] < end:
+                    n = self._budget(min(self.batch_size, end - current["retstart"]))
+                    if n == 0:
+                        break
+                    start = current["retstart"]
+                    where = f"batch {start + 1}-{start + n} of {current['count']} ({describe_slice(current['slice'])})"
+                    items = self._fetch_history(search, start, n, where, summary)
+                    current["retstart"] = start + n
+                    self._store_batch(items, summary, save)
+                if current["retstart"] < end:
+                    break  # stopped by --max
+                cursor["current"] = None
+                with self.store.transaction():
+                    save()
+        except EntrezError as exc:
+            self._finish_stats(summary, before)
+            raise MinerError(
+                f"refresh of '{name}' stopped at {where}: {exc}. Progress is saved "
+                f"({summary.fetched} records this run); run the same command again to resume."
+            ) from None
+        self._finish_stats(summary, before)
+        if cursor["current"] is not None or cursor["pending"]:
+            return summary  # --max reached before the end
+        summary.complete = True
+        final = {k: v for k, v in state.items() if k not in ("cursor", "updated")}
+        final.update(
+            term=term, last_success=cursor["run_date"], cursor=None,
+            last_run={"mode": summary.mode, "since": summary.since, "matched": summary.matched,
+                      "fetched": summary.fetched, "inserted": summary.inserted, "updated": summary.updated},
+        )
+        with self.store.transaction():
+            self.store.set_query_state(name, final)
+        return summary
+
+    def _search(self, term: str, piece: dict[str, Any], what: str) -> SearchResult:
+        return self.client.esearch(
+            term, usehistory=True, retmax=0, datetype=piece["datetype"],
+            mindate=piece["mindate"], maxdate=piece["maxdate"], what=what,
+        )
+
+    # ------------------------------------------------------------------ id lists
+    def fetch_pmids(self, pmids: list[str], name: str | None = None) -> RefreshSummary:
+        """Fetch the given PMIDs (epost + efetch per batch), resuming an unfinished run of the same list."""
+        ids = list(dict.fromkeys(p.lstrip("0") for p in pmids))
+        name = name or f"pmids:{_digest(ids)}"
+        summary = RefreshSummary(name=name, mode="pmids", matched=len(ids))
+        before = self._snapshot()
+        state = self.store.get_query_state(name) or {}
+        cursor = state.get("cursor")
+        if cursor and cursor.get("ids") == _digest(ids):
+            summary.resumed = True
+        else:
+            cursor = {"ids": _digest(ids), "next": 0, "not_found": []}
+
+        def save() -> None:
+            self.store.set_query_state(name, {**state, "cursor": cursor})
+
+        batches = [ids[i: i + self.batch_size] for i in range(0, len(ids), self.batch_size)]
+        self.progress.add_total(sum(len(b) for b in batches[cursor["next"]:]))
+        where = ""
+        try:
+            while cursor["next"] < len(batches):
+                batch = batches[cursor["next"]][: self._budget(self.batch_size)]
+                if not batch:
+                    break
+                where = f"PMID batch {cursor['next'] + 1}/{len(batches)}"
+                posted = self.client.epost(batch, what=f"{where} (epost)")
+                items = self.client.efetch(self._parse_batch, webenv=posted.webenv, query_key=posted.query_key,
+                                           retstart=0, retmax=len(batch), what=f"{where} (efetch)")
+                got = {i.doc_id for i in items}
+                missing = [p for p in batch if pmid_doc_id(p) not in got]
+                if missing:  # one more try by id list before calling them absent
+                    self.client.stats.retried("short_batch")
+                    items += self.client.efetch(self._parse_batch, ids=missing, what=f"{where} (refetch)")
+                    got = {i.doc_id for i in items}
+                    missing = [p for p in batch if pmid_doc_id(p) not in got]
+                full = len(batch) == len(batches[cursor["next"]])
+                if full:
+                    cursor["next"] += 1
+                    cursor["not_found"] = cursor["not_found"] + missing
+                else:  # --max cut this batch: save nothing as done, the next run refetches it whole
+                    pass
+                self._store_batch(items, summary, save)
+                if not full:
+                    break
+        except EntrezError as exc:
+            self._finish_stats(summary, before)
+            raise MinerError(
+                f"fetch of {name} stopped at {where}: {exc}. Progress is saved; run the same command again to resume."
+            ) from None
+        summary.not_found = list(cursor["not_found"])
+        summary.complete = cursor["next"] >= len(batches)
+        self._finish_stats(summary, before)
+        if summary.complete:
+            with self.store.transaction():
+                self.store.set_query_state(name, {"last_success": ncbi_date(self.today), "cursor": None,
+                                                  "not_found": summary.not_found[:1000]})
+        return summary
+
+    def fetch_dois(self, dois: list[str], name: str | None = None) -> tuple[RefreshSummary, dict[str, list[str]]]:
+        """Look up PMIDs for DOIs (``"doi"[doi]`` esearches) and fetch those records.
+
+        Returns the summary and a DOI -> PMIDs mapping for the DOIs found in this run.
+        """
+        norm = list(dict.fromkeys(normalize_doi(d) for d in dois))
+        name = name or f"dois:{_digest(norm)}"
+        summary = RefreshSummary(name=name, mode="dois", matched=len(norm))
+        before = self._snapshot()
+        state = self.store.get_query_state(name) or {}
+        cursor = state.get("cursor")
+        if cursor and cursor.get("dois") == _digest(norm):
+            summary.resumed = True
+        else:
+            cursor = {"dois": _digest(norm), "next": 0, "not_found": []}
+
+        def save() -> None:
+            self.store.set_query_state(name, {**state, "cursor": cursor})
+
+        chunks = [norm[i: i + DOI_CHUNK] for i in range(0, len(norm), DOI_CHUNK)]
+        self.progress.add_total(sum(len(c) for c in chunks[cursor["next"]:]))
+        mapping: dict[str, list[str]] = {}
+        where = ""
+        try:
+            while cursor["next"] < len(chunks):
+                chunk = chunks[cursor["next"]]
+                where = f"DOI batch {cursor['next'] + 1}/{len(chunks)}"
+                term = " OR ".join(f'"{d}"[doi]' for d in chunk)
+                search = self.client.esearch(term, usehistory=True, retmax=0, what=f"{where} (esearch)")
+                items: list[Document | Deletion] = []
+                for start in range(0, min(search.count, self.limit), self.batch_size):
+                    n = min(self.batch_size, search.count - start)
+                    items += self._fetch_history(search, start, n, f"{where} (efetch)", summary)
+                wanted = set(chunk)
+                for item in items:
+                    if isinstance(item, Document) and item.doi and normalize_doi(item.doi) in wanted:
+                        mapping.setdefault(normalize_doi(item.doi), []).append(item.pmid)
+                missing = [d for d in chunk if d not in mapping]
+                if self.max_records is not None and self._fetched_this_run + len(items) > self.max_records:
+                    break  # --max: leave this chunk for the next run
+                cursor["next"] += 1
+                cursor["not_found"] = cursor["not_found"] + missing
+                self._store_batch(items, summary, save, advance=False)
+                self.progress.advance(len(chunk))
+        except EntrezError as exc:
+            self._finish_stats(summary, before)
+            raise MinerError(
+                f"DOI lookup {name} stopped at {where}: {exc}. Progress is saved; run the same command again to resume."
+            ) from None
+        summary.not_found = list(cursor["not_found"])
+        summary.complete = cursor["next"] >= len(chunks)
+        self._finish_stats(summary, before)
+        if summary.complete:
+            with self.store.transaction():
+                self.store.set_query_state(name, {"last_success": ncbi_date(self.today), "cursor": None,
+                                                  "not_found": summary.not_found[:1000]})
+        return summary, mapping
+
+
+def _digest(items: Iterable[str]) -> str:
+    return hashlib.sha1("\n".join(items).encode("utf-8")).hexdigest()[:12]
+
+
+def term_state_name(term: str) -> str:
+    """The state key of an ad-hoc ``--term`` search."""
+    return f"term:{_digest([' '.join(term.split())])}"

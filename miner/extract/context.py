@@ -1,0 +1,129 @@
+"""Context of a matched relation: negation, hedging, direction, evidence level, cancer, section, anaphora.
+
+These are read around a match rather than inside the patterns, so one pattern
+covers its negated, hedged and bidirectional variants.  Scope is kept simple
+and local (NegEx-style): a negation cue counts when it comes shortly before
+the trigger with no drug mention in between; a hedge counts anywhere in the
+sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from miner.extract.combinations import Agent, expand_agents
+from miner.extract.mentions import Mention
+from miner.extract.units import Unit
+
+NEGATION_WINDOW = 5
+#: What a negated effect means (None: drop the reading).
+NEGATED_EFFECT: dict[str, str | None] = {
+    "cross_resistance": "no_cross_resistance",
+    "reduced_efficacy": "no_cross_resistance",
+    "no_cross_resistance": "reduced_efficacy",
+    "collateral_sensitivity": None,
+    "resistance": None,
+}
+_CANCER = re.compile(
+    r"cancer|carcinoma|tumou?r|neoplas|leuka?emia|lymphoma|myeloma|melanoma|sarcoma|glioma|blastoma|"
+    r"mesothelioma|adenoma|NSCLC|SCLC|CRPC|GIST|AML|CML|ALL|CLL|HCC",
+    re.IGNORECASE,
+)
+_SECTION = re.compile(
+    r"(?m)(?:^|(?<=[.!?]\s))(?P<label>[A-Z][A-Z /&-]{2,40}):\s|^#{1,6}\s+(?P<heading>[^\n]{1,120})$"
+)
+
+
+def negated_before(units: list[Unit], trigger: int) -> bool:
+    """A negation cue within a few units before the trigger, with no drug in between."""
+    for j in range(trigger - 1, max(-1, trigger - 1 - NEGATION_WINDOW), -1):
+        u = units[j]
+        if u.unit in ("DRUG", "BREAK"):
+            return False
+        if u.cue == "NEG":
+            return True
+    return False
+
+
+def has_cue(units: list[Unit], cue: str) -> bool:
+    return any(u.cue == cue for u in units)
+
+
+def first_outcome(units: list[Unit], classes: dict[str, str]) -> tuple[str, int] | None:
+    """The effect named by the first outcome cue of the sentence (for ``effect_by_sentence``)."""
+    for i, u in enumerate(units):
+        if u.cue in classes:
+            return classes[u.cue], i
+    return None
+
+
+def evidence_level(categories: set[str]) -> str:
+    if not categories:
+        return "unknown"
+    if len(categories) == 1:
+        return next(iter(categories))
+    if categories == {"clinical", "real_world"}:
+        return "real_world"
+    return "mixed"
+
+
+def is_cancer(text: str) -> bool:
+    return bool(_CANCER.search(text))
+
+
+class SectionIndex:
+    """Structured-abstract labels ("RESULTS:") and markdown headings, looked up by offset."""
+
+    def __init__(self, text: str) -> None:
+        self.marks: list[tuple[int, str]] = []
+        for m in _SECTION.finditer(text):
+            label = (m.group("label") or m.group("heading") or "").strip().strip("*#").strip()
+            if label:
+                self.marks.append((m.start(), label.lower() if m.group("label") else label))
+
+    def at(self, offset: int) -> str:
+        found = ""
+        for pos, label in self.marks:
+            if pos > offset:
+                break
+            found = label
+        return found
+
+
+@dataclass
+class DocMemory:
+    """What earlier sentences of the same document said, for anaphora ("these cells")."""
+
+    resistant: list[Agent] = field(default_factory=list)  # agents of the last "X-resistant" population
+    regimen: Agent | None = None  # the last multi-drug regimen
+    cancer: str = ""
+
+    def update(self, units: list[Unit]) -> None:
+        """Remember resistant populations and regimens introduced in this sentence."""
+        for i, u in enumerate(units):
+            if u.unit != "DRUG" or u.mention is None:
+                continue
+            after = units[i + 1] if i + 1 < len(units) else None
+            before = units[i - 1] if i > 0 else None
+            if (after is not None and after.cue in ("AFFIX_RES", "RES_ADJ")) or (
+                before is not None and before.cue == "RES_TO"
+            ):
+                self.resistant = expand_agents(units, i)
+            for agent in expand_agents(units, i):
+                if len(agent.mentions) > 1:
+                    self.regimen = agent
+
+    def resolve(self, unit: Unit) -> list[Agent]:
+        if unit.cue == "ANA_CELLS":
+            return list(self.resistant)
+        if unit.cue == "ANA_COMBO" and self.regimen is not None:
+            return [self.regimen]
+        return []
+
+
+def cancer_in(mentions: list[Mention]) -> str:
+    for m in mentions:
+        if m.kind == "DISEASE" and is_cancer(m.text):
+            return m.text
+    return ""

@@ -1,0 +1,126 @@
+"""Mentions the reader reasons about: drugs (drug, regimen or class), genes/variants, diseases.
+
+The NLP pipeline finds them (``doc.ents`` labelled CHEMICAL/GENE/VARIANT/DISEASE and
+linked through the lexicon); this module only reads those annotations into one
+small record, and resolves names that the tokenizer leaves glued to an affix
+("post-abiraterone") through the lexicon.  Chemicals the lexicon does not know
+as drugs are not drug mentions: precision on real abstracts matters more than
+the odd unlinked name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Protocol
+
+from spacy.tokens import Span
+
+DRUG_LABELS = ("DRUG", "REGIMEN", "DRUG_CLASS")
+
+
+@dataclass
+class Mention:
+    """One agent or gene mention, with character offsets in the document text."""
+
+    text: str
+    start: int
+    end: int
+    kind: str  # DRUG | GENE | DISEASE
+    label: str = ""  # DRUG | REGIMEN | DRUG_CLASS | GENE | VARIANT | DISEASE
+    ids: list[str] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        """What makes two mentions "the same agent" (ids if linked, else lower-cased text)."""
+        return "|".join(sorted(self.ids)) if self.ids else self.text.lower()
+
+
+class Resolver(Protocol):
+    """Looks a name up in the drug/gene lexicon."""
+
+    def drug(self, text: str) -> tuple[str, list[str]] | None: ...
+
+    def gene(self, text: str) -> str: ...
+
+
+class LexiconResolver:
+    """:class:`Resolver` backed by :func:`miner.nlp.lexicon.load_lexicon` (None-safe if absent)."""
+
+    def __init__(self, lexicon: Any | None) -> None:
+        self.lexicon = lexicon
+
+    def drug(self, text: str) -> tuple[str, list[str]] | None:
+        if self.lexicon is None or not text.strip():
+            return None
+        from miner.nlp.normalize import exact_key, key
+
+        # only synonyms safe in free text (no short codes or common words such as "gold")
+        found = self.lexicon.match_id(exact_key(text.strip()), key(text))
+        entry = self.lexicon.get(found) if found else None
+        if entry is None:
+            return None
+        label, ids = _entry_label_ids(entry)
+        if label not in DRUG_LABELS:
+            return None
+        return label, ids
+
+    def gene(self, text: str) -> str:
+        if self.lexicon is None:
+            return ""
+        try:
+            return self.lexicon.normalize_gene(text) or ""
+        except Exception:  # a lexicon without gene tables
+            return ""
+
+
+#: Lexicon entry kinds -> the drug labels the pipeline puts on linked spans.
+KIND_LABELS = {"drug": "DRUG", "regimen": "REGIMEN", "class": "DRUG_CLASS"}
+
+
+def _entry_label_ids(entry: Any) -> tuple[str, list[str]]:
+    """(label, ids) of a :class:`miner.nlp.lexicon.LexEntry`."""
+    return KIND_LABELS.get(entry.kind, ""), [entry.id]
+
+
+@lru_cache(maxsize=1)
+def default_resolver() -> LexiconResolver:
+    """The project lexicon, if the NLP stage provides one."""
+    try:
+        from miner.nlp.lexicon import load_lexicon  # type: ignore[import-not-found]
+    except ImportError:
+        return LexiconResolver(None)
+    return LexiconResolver(load_lexicon())
+
+
+def _ext(span: Span, name: str) -> Any:
+    return getattr(span._, name) if span.has_extension(name) else None
+
+
+def mention_from_ent(ent: Span, resolver: Resolver, base: int = 0) -> Mention | None:
+    """Turn one pipeline entity into a :class:`Mention` (None for unlinked chemicals)."""
+    start, end = base + ent.start_char, base + ent.end_char
+    if ent.label_ == "CHEMICAL":
+        label = _ext(ent, "drug_label") or ""
+        if label == "DRUG":
+            ids = list(_ext(ent, "drug_ids") or [])
+        else:
+            class_id = _ext(ent, "class_id")
+            ids = [class_id] if class_id else []
+        if not label:
+            found = resolver.drug(ent.text)
+            if found is None:
+                return None
+            label, ids = found
+        if label not in DRUG_LABELS:
+            return None
+        return Mention(ent.text, start, end, "DRUG", label, ids or ([ent.kb_id_] if ent.kb_id_ else []))
+    if ent.label_ == "GENE":
+        gene = _ext(ent, "gene_id") or resolver.gene(ent.text)
+        return Mention(ent.text, start, end, "GENE", "GENE", [gene] if gene else [])
+    if ent.label_ == "VARIANT":
+        genes = [g for g in (_ext(ent, "gene_ids") or ()) if g]
+        return Mention(ent.text, start, end, "GENE", "VARIANT", genes)
+    if ent.label_ == "DISEASE":
+        return Mention(ent.text, start, end, "DISEASE", "DISEASE", [ent.kb_id_] if ent.kb_id_ else [])
+    return None

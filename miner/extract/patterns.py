@@ -1,0 +1,192 @@
+"""Relation patterns: a small declarative language compiled to spaCy ``Matcher`` patterns.
+
+Patterns live in ``miner/data/extract/patterns.json``; each has a name (which
+goes into ``Finding.rule``), an effect (fixed, or chosen by the trigger's cue
+class, or by an outcome cue found in the sentence), a kind and a base
+confidence.  A new construction is a new entry there.  Element syntax (one
+element per unit of :mod:`miner.extract.units`)::
+
+    DRUG:prior     a drug/regimen/class mention playing the role "prior"
+    GENE:mech      a gene or variant mention (the mechanism)
+    XRES:cue       a cue unit of class XRES, marked as the trigger
+    RES_TO|PRIOR   a cue unit of either class
+    to|against     a literal token (lower case)
+    X?             optional element
+    ~6             a gap of 0..6 units holding no drug and no clause break
+    @MACRO         alternatives defined under "macros" (expanded to several patterns)
+
+Role positions are recovered with ``Matcher(..., with_alignments=True)``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from spacy.matcher import Matcher
+from spacy.vocab import Vocab
+
+from miner.errors import MinerError
+
+_PATTERN_FILE = "data/extract/patterns.json"
+UNIT_TYPES = ("DRUG", "GENE", "DISEASE")
+ROLES = ("drug", "prior", "mech", "cue")
+_GAP = re.compile(r"^~(\d+)$")
+_NAME = re.compile(r"^[A-Z][A-Z_]*$")
+_WORD = re.compile(r"^[a-z0-9+\-,./()]+$")
+
+
+@dataclass
+class Element:
+    """One compiled element: its Matcher token spec and the role it plays (if any)."""
+
+    spec: dict[str, Any]
+    role: str = ""
+
+
+@dataclass
+class RelationPattern:
+    """One named pattern with the effect it reads and its expanded element sequences."""
+
+    name: str
+    kind: str
+    confidence: float
+    effect: str = ""
+    effect_by_cue: dict[str, str] = field(default_factory=dict)
+    effect_by_sentence: dict[str, str] = field(default_factory=dict)
+    sequences: list[list[Element]] = field(default_factory=list)
+
+
+def _element(token: str, classes: set[str]) -> list[Element]:
+    """Compile one element of the pattern syntax (a gap compiles to one element too)."""
+    gap = _GAP.match(token)
+    if gap:
+        n = int(gap.group(1))
+        spec = {"_": {"xunit": {"NOT_IN": ["DRUG", "BREAK"]}}, "OP": f"{{0,{n}}}"}
+        return [Element(spec)]
+    op = ""
+    if token.endswith("?"):
+        token, op = token[:-1], "?"
+    role = ""
+    if ":" in token:
+        token, role = token.rsplit(":", 1)
+        if role not in ROLES:
+            raise MinerError(f"pattern element {token}:{role}: unknown role {role!r} (use {', '.join(ROLES)})")
+    alts = token.split("|")
+    units = [a for a in alts if a in UNIT_TYPES]
+    cue_classes = [a for a in alts if _NAME.match(a) and a not in UNIT_TYPES]
+    words = [a for a in alts if not _NAME.match(a)]
+    for c in cue_classes:
+        if c not in classes:
+            raise MinerError(f"pattern element {token!r}: unknown cue class {c}")
+    for w in words:
+        if not _WORD.match(w):
+            raise MinerError(f"pattern element {token!r}: bad literal {w!r} (literals are lower case)")
+    kinds = sum(bool(x) for x in (units, cue_classes, words))
+    if kinds != 1:
+        raise MinerError(f"pattern element {token!r}: do not mix unit types, cue classes and words")
+    if units:
+        spec: dict[str, Any] = {"_": {"xunit": {"IN": units}}}
+    elif cue_classes:
+        spec = {"_": {"xcue": {"IN": cue_classes}}}
+    else:
+        spec = {"LOWER": {"IN": words}}
+    if op:
+        spec["OP"] = op
+    return [Element(spec, role)]
+
+
+def _expand(text: str, macros: dict[str, list[str]], depth: int = 0) -> list[list[str]]:
+    """Expand @MACRO references into every alternative token sequence."""
+    if depth > 5:
+        raise MinerError("pattern macros nest too deeply")
+    options: list[list[list[str]]] = []
+    for tok in text.split():
+        if tok.startswith("@"):
+            opt = tok[1:].rstrip("?")
+            if opt not in macros:
+                raise MinerError(f"pattern uses undefined macro @{opt}")
+            alts: list[list[str]] = []
+            for alt in macros[opt]:
+                alts.extend(_expand(alt, macros, depth + 1))
+            if tok.endswith("?"):
+                alts.append([])
+            options.append(alts)
+        else:
+            options.append([[tok]])
+    return [list(itertools.chain.from_iterable(combo)) for combo in itertools.product(*options)]
+
+
+def compile_patterns(data: dict[str, Any], classes: set[str]) -> list[RelationPattern]:
+    """Parse and check the pattern file (errors name the pattern)."""
+    from miner.schema import EFFECTS, KINDS
+
+    macros = {k: list(v) for k, v in data.get("macros", {}).items()}
+    out: list[RelationPattern] = []
+    seen: set[str] = set()
+    for entry in data.get("patterns", []):
+        name = entry.get("name", "")
+        if not name or name in seen:
+            raise MinerError(f"pattern name missing or repeated: {name!r}")
+        seen.add(name)
+        rp = RelationPattern(
+            name=name,
+            kind=entry.get("kind", "acquired"),
+            confidence=float(entry.get("confidence", 0.7)),
+            effect=entry.get("effect", ""),
+            effect_by_cue=dict(entry.get("effect_by_cue", {})),
+            effect_by_sentence=dict(entry.get("effect_by_sentence", {})),
+        )
+        effects = [rp.effect] if rp.effect else []
+        effects += list(rp.effect_by_cue.values()) + list(rp.effect_by_sentence.values())
+        if not effects or any(e not in EFFECTS for e in effects):
+            raise MinerError(f"pattern {name}: needs effect(s) from {', '.join(EFFECTS)}")
+        if rp.kind not in KINDS:
+            raise MinerError(f"pattern {name}: kind {rp.kind!r} not in {', '.join(KINDS)}")
+        for text in entry.get("patterns", []):
+            for seq in _expand(text, macros):
+                elements = [el for tok in seq for el in _element(tok, classes)]
+                roles = [e.role for e in elements if e.role]
+                if "drug" not in roles:
+                    raise MinerError(f"pattern {name}: {text!r} has no DRUG:drug element")
+                rp.sequences.append(elements)
+        out.append(rp)
+    return out
+
+
+@dataclass
+class PatternSet:
+    """Compiled patterns plus the Matcher that runs them."""
+
+    patterns: list[RelationPattern]
+    matcher: Matcher
+    #: Matcher key -> (pattern, sequence index)
+    keys: dict[int, tuple[RelationPattern, int]]
+    version: str
+
+
+def build_matcher(patterns: list[RelationPattern], vocab: Vocab, version: str) -> PatternSet:
+    matcher = Matcher(vocab, validate=True)
+    keys: dict[int, tuple[RelationPattern, int]] = {}
+    for rp in patterns:
+        for n, seq in enumerate(rp.sequences):
+            key = f"{rp.name}#{n}"
+            matcher.add(key, [[e.spec for e in seq]])
+            keys[vocab.strings[key]] = (rp, n)
+    return PatternSet(patterns, matcher, keys, version)
+
+
+@lru_cache(maxsize=1)
+def load_pattern_data() -> tuple[dict[str, Any], str]:
+    text = resources.files("miner").joinpath(_PATTERN_FILE).read_text("utf-8")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise MinerError(f"miner/{_PATTERN_FILE}: invalid JSON: {exc}") from exc
+    return data, hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]

@@ -1,0 +1,96 @@
+"""Cheap prefilter: skip parsing text that cannot hold a finding.
+
+Parsing is the expensive step.  A sentence can only yield a finding if it has a
+trigger cue (resistance, sensitivity, pretreatment, outcome words) and at least
+one drug, regimen or class name, so this module checks both with the tokenizer
+alone (no tagger, parser or NER): trigger words through a regular expression
+built from the cue lexicon, drug names through lexicon lookups of token
+n-grams.  Kept sentences are grouped into chunks (with the sentence after each
+kept one, where a mechanism may be stated) and only those are parsed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from spacy.language import Language
+
+from miner.extract.cues import CueLexicon
+from miner.extract.mentions import Resolver
+
+#: Cue classes whose presence makes a sentence worth parsing.
+TRIGGER_CLASSES = (
+    "XRES", "RES_NOUN", "RES_ADJ", "RES_TO", "SENS_UP", "SENS_KEPT", "REDUCED", "RETAINED", "PRIOR",
+    "SWITCH", "AFFIX_RES", "AFFIX_PRIOR", "AFFIX_NAIVE", "PREFIX_POST",
+)
+MAX_NGRAM = 3
+#: Rough sentence ends: ., ! or ? followed by space and a capital/digit/bracket, or a line break.
+_SENT_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[])|\n+")
+
+
+def rough_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Sentence-like spans of ``text[start:end]`` found by punctuation alone."""
+    end = len(text) if end is None else end
+    out: list[tuple[int, int]] = []
+    pos = start
+    for m in _SENT_END.finditer(text, start, end):
+        if m.start() > pos:
+            out.append((pos, m.start()))
+        pos = m.end()
+    if pos < end:
+        out.append((pos, end))
+    return [(s, e) for s, e in out if text[s:e].strip()]
+
+
+@dataclass
+class Prefilter:
+    """Decides which sentences are worth parsing."""
+
+    nlp: Language
+    cues: CueLexicon
+    resolver: Resolver
+
+    def __post_init__(self) -> None:
+        words = sorted(
+            {p.lower() for c in TRIGGER_CLASSES for p in self.cues.classes.get(c, [])}, key=len, reverse=True
+        )
+        self._trigger = re.compile(r"(?<![a-z])(?:" + "|".join(re.escape(w) for w in words) + r")(?![a-z])")
+
+    def has_trigger(self, text: str) -> bool:
+        return self._trigger.search(text.lower()) is not None
+
+    def has_drug(self, text: str) -> bool:
+        tokens = [t.text for t in self.nlp.tokenizer(text)]
+        for i in range(len(tokens)):
+            for n in range(1, MAX_NGRAM + 1):
+                if i + n > len(tokens):
+                    break
+                gram = " ".join(tokens[i : i + n])
+                if len(gram) < 3:
+                    continue
+                if self.resolver.drug(gram):
+                    return True
+                if n == 1 and any(ch in gram for ch in "-+/"):
+                    if any(self.resolver.drug(p) for p in re.split(r"[-+/\u2013]", gram) if len(p) >= 3):
+                        return True
+        return False
+
+    def keep(self, text: str) -> bool:
+        """True if this sentence might hold a finding."""
+        return self.has_trigger(text) and self.has_drug(text)
+
+    def chunks(self, text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+        """Spans of consecutive sentences worth parsing (each kept sentence plus the next one)."""
+        sents = rough_sentences(text, start, end)
+        keep = [self.keep(text[s:e]) for s, e in sents]
+        wanted = [k or (i > 0 and keep[i - 1]) for i, k in enumerate(keep)]
+        out: list[tuple[int, int]] = []
+        for (s, e), w in zip(sents, wanted):
+            if not w:
+                continue
+            if out and not text[out[-1][1] : s].strip():
+                out[-1] = (out[-1][0], e)
+            else:
+                out.append((s, e))
+        return out

@@ -1,0 +1,260 @@
+"""The reader: parsed Doc -> findings with provenance (reading only; no assembly, no scoring).
+
+For each sentence it builds the abstracted unit sequence (:mod:`units`), runs the
+compiled relation patterns (:mod:`patterns`), reads each match's roles, expands
+regimens and lists (:mod:`combinations`), attaches a mechanism (:mod:`mechanism`)
+and the context (:mod:`context`), and returns :class:`miner.schema.Finding`
+objects whose offsets point into the document text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Iterator
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from miner.extract import context as ctx
+from miner.extract.combinations import Agent, expand_agents
+from miner.extract.cues import CueLexicon, load_cues
+from miner.extract.mechanism import Mechanism, find_in_next, find_in_sentence, from_gene_unit
+from miner.extract.mentions import Mention, Resolver, default_resolver, mention_from_ent
+from miner.extract.patterns import PatternSet, RelationPattern, build_matcher, compile_patterns, load_pattern_data
+from miner.extract.prefilter import Prefilter
+from miner.extract.units import Unit, build_units, units_doc
+from miner.schema import Finding
+
+HEDGE_PENALTY = 0.15
+ANAPHORA_PENALTY = 0.1
+NEXT_SENTENCE_PENALTY = 0.05
+
+
+@dataclass
+class _Sentence:
+    span: Span
+    units: list[Unit]
+    mentions: list[Mention]
+    evidence: set[str]
+    start: int
+    end: int
+
+
+@dataclass
+class _Reading:
+    """One match, read into roles (before expansion into findings)."""
+
+    pattern: RelationPattern
+    effect: str
+    negated: bool
+    trigger: int
+    drugs: list[Agent]
+    priors: list[Agent]
+    mechanism: Mechanism | None
+    anaphora: bool
+
+
+class Reader:
+    """Reads findings from parsed Docs with one pipeline, one cue lexicon and one pattern set."""
+
+    def __init__(self, nlp: Language, resolver: Resolver | None = None, cues: CueLexicon | None = None) -> None:
+        self.nlp = nlp
+        self.cues = cues or load_cues()
+        self.resolver = resolver or default_resolver()
+        data, digest = load_pattern_data()
+        compiled = compile_patterns(data, set(self.cues.classes) | {"PROCESS"})
+        self.version = f"rules-{data.get('version', '0')}-{digest}-cues-{self.cues.digest}"
+        self.patterns: PatternSet = build_matcher(compiled, nlp.vocab, self.version)
+        self.cue_matcher = self.cues.phrase_matcher(nlp)
+        self.evidence_matcher = self.cues.evidence_matcher(nlp)
+        self.prefilter = Prefilter(nlp, self.cues, self.resolver)
+
+    # -- sentence preparation -------------------------------------------------
+    def _sentences(self, doc: Doc, base: int) -> list[_Sentence]:
+        mentions = [m for m in (mention_from_ent(e, self.resolver, base) for e in doc.ents) if m is not None]
+        cue_matches = list(self.cue_matcher(doc))
+        evidence: dict[int, set[str]] = {}
+        for match_id, s, _e in self.evidence_matcher(doc):
+            evidence.setdefault(s, set()).add(self.nlp.vocab.strings[match_id])
+        out: list[_Sentence] = []
+        for sent in doc.sents:
+            raw = sent.text
+            lead = len(raw) - len(raw.lstrip())
+            s_start, s_end = base + sent.start_char + lead, base + sent.start_char + len(raw.rstrip())
+            sent_mentions = [m for m in mentions if m.start >= s_start and m.end <= s_end]
+            sent_cues = [(m, s, e) for m, s, e in cue_matches if s >= sent.start and e <= sent.end]
+            units = build_units(sent, sent_mentions, sent_cues, self.cues, self.resolver, base)
+            ev: set[str] = set()
+            for i in range(sent.start, sent.end):
+                ev |= evidence.get(i, set())
+            out.append(_Sentence(sent, units, sent_mentions, ev, s_start, s_end))
+        return out
+
+    # -- matching ---------------------------------------------------------------
+    def _readings(self, sent: _Sentence, nxt: _Sentence | None, memory: ctx.DocMemory) -> list[_Reading]:
+        units = sent.units
+        if not any(u.unit == "DRUG" for u in units):
+            return []
+        udoc = units_doc(units, self.nlp.vocab)
+        readings: list[_Reading] = []
+        for key, start, end, align in self.patterns.matcher(udoc, with_alignments=True):
+            rp, n = self.patterns.keys[key]
+            seq = rp.sequences[n]
+            roles: dict[str, int] = {}
+            for k, el_index in enumerate(align):
+                role = seq[el_index].role
+                if role and role not in roles:
+                    roles[role] = start + k
+            reading = self._read_match(rp, roles, units, nxt, memory)
+            if reading is not None:
+                readings.append(reading)
+        return readings
+
+    def _read_match(
+        self, rp: RelationPattern, roles: dict[str, int], units: list[Unit], nxt: _Sentence | None,
+        memory: ctx.DocMemory,
+    ) -> _Reading | None:
+        drug_i = roles["drug"]
+        trigger = roles.get("cue", drug_i)
+        if rp.effect:
+            effect = rp.effect
+        elif rp.effect_by_cue:
+            effect = rp.effect_by_cue.get(units[trigger].cue, "")
+        else:
+            found = ctx.first_outcome(units, rp.effect_by_sentence)
+            effect = found[0] if found else ""
+        if not effect:
+            return None
+        negated = ctx.negated_before(units, trigger)
+        if negated:
+            flipped = ctx.NEGATED_EFFECT.get(effect)
+            if flipped is None:
+                return None
+            effect = flipped
+        used = set(roles.values())
+        drugs = expand_agents(units, drug_i, used - {drug_i})
+        priors: list[Agent] = []
+        anaphora = False
+        if "prior" in roles:
+            p = roles["prior"]
+            if units[p].unit == "DRUG":
+                priors = expand_agents(units, p, used - {p})
+            else:
+                priors = memory.resolve(units[p])
+                anaphora = True
+            if not priors:
+                return None
+        mech: Mechanism | None = None
+        if "mech" in roles:
+            mech = from_gene_unit(units, roles["mech"], self.cues)
+        else:
+            mech = find_in_sentence(units, trigger, self.cues)
+            if mech is None and nxt is not None:
+                mech = find_in_next(nxt.units, nxt.span.text, self.cues)
+        return _Reading(rp, effect, negated, trigger, drugs, priors, mech, anaphora)
+
+    # -- findings -----------------------------------------------------------------
+    def read(
+        self,
+        doc: Doc,
+        doc_id: str,
+        base: int = 0,
+        memory: ctx.DocMemory | None = None,
+        sections: ctx.SectionIndex | None = None,
+    ) -> list[Finding]:
+        """All findings of one parsed Doc whose text starts at ``base`` in the document text."""
+        memory = memory or ctx.DocMemory()
+        section_base = 0
+        if sections is None:  # offsets of a Doc read on its own are relative to its text
+            sections, section_base = ctx.SectionIndex(doc.text), base
+        sents = self._sentences(doc, base)
+        if not memory.cancer:
+            for s in sents:
+                memory.cancer = ctx.cancer_in(s.mentions)
+                if memory.cancer:
+                    break
+        findings: list[Finding] = []
+        for idx, sent in enumerate(sents):
+            nxt = sents[idx + 1] if idx + 1 < len(sents) else None
+            readings = self._readings(sent, nxt, memory)
+            if readings:
+                evidence = self._evidence(sents, idx)
+                findings.extend(
+                    self._findings(sent, readings, doc_id, evidence, memory, sections.at(sent.start - section_base))
+                )
+            memory.update(sent.units)
+        return findings
+
+    @staticmethod
+    def _evidence(sents: list[_Sentence], idx: int) -> str:
+        """The sentence's own evidence cues, else those of the nearest sentence that has some."""
+        if sents[idx].evidence:
+            return ctx.evidence_level(sents[idx].evidence)
+        for dist in range(1, len(sents)):
+            for j in (idx - dist, idx + dist):
+                if 0 <= j < len(sents) and sents[j].evidence:
+                    return ctx.evidence_level(sents[j].evidence)
+        return "unknown"
+
+    def _findings(
+        self,
+        sent: _Sentence,
+        readings: list[_Reading],
+        doc_id: str,
+        evidence: str,
+        memory: ctx.DocMemory,
+        section: str,
+    ) -> list[Finding]:
+        hedged = ctx.has_cue(sent.units, "HEDGE")
+        bidirectional = ctx.has_cue(sent.units, "BIDIR")
+        cancer = ctx.cancer_in(sent.mentions) or memory.cancer
+        best: dict[tuple[str, str], Finding] = {}
+        for r in readings:
+            for drug in r.drugs:
+                for prior in r.priors or [None]:
+                    if prior is not None and prior.key == drug.key:
+                        continue
+                    conf = r.pattern.confidence
+                    conf -= HEDGE_PENALTY if hedged else 0.0
+                    conf -= ANAPHORA_PENALTY if r.anaphora else 0.0
+                    if r.mechanism is not None and r.mechanism.from_next_sentence:
+                        conf -= NEXT_SENTENCE_PENALTY
+                    offsets = {"sentence": [sent.start, sent.end], "drug": list(drug.span)}
+                    if prior is not None:
+                        offsets["prior_drug"] = list(prior.span)
+                    m = r.mechanism
+                    if m is not None:
+                        offsets["mechanism"] = [m.start, m.end]
+                    finding = Finding(
+                        drug=drug.text,
+                        effect=r.effect,
+                        prior_drug=prior.text if prior is not None else "",
+                        mechanism=m.text if m is not None else "",
+                        drug_ids=drug.ids,
+                        prior_drug_ids=prior.ids if prior is not None else [],
+                        mechanism_genes=m.genes if m is not None else [],
+                        mechanism_type=m.type if m is not None else "unknown",
+                        kind=r.pattern.kind,
+                        direction_bidirectional=bidirectional and r.effect != "resistance",
+                        hedged=hedged,
+                        negated=r.negated,
+                        evidence_level=evidence,
+                        cancer=cancer,
+                        doc_id=doc_id,
+                        section=section,
+                        sentence=sent.span.text.strip(),
+                        offsets=offsets,
+                        rule=r.pattern.name,
+                        confidence=round(max(0.05, min(1.0, conf)), 3),
+                    )
+                    key = (drug.key, prior.key if prior is not None else "")
+                    old = best.get(key)
+                    if old is None or finding.confidence > old.confidence:
+                        best[key] = finding
+        return list(best.values())
+
+
+def read_docs(reader: Reader, docs: Iterable[tuple[Doc, str]]) -> Iterator[Finding]:
+    """Findings of already-parsed (Doc, doc_id) pairs."""
+    for doc, doc_id in docs:
+        yield from reader.read(doc, doc_id)

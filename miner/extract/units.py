@@ -1,0 +1,178 @@
+"""The abstracted sentence that patterns run on: one unit per mention, cue phrase or token.
+
+Relation patterns should speak of "a drug, then a resistance cue, then 'to', then
+a drug", not of the words that spell them.  So each sentence is rewritten as a
+short sequence of units: a whole drug or gene mention is one unit, a multi-word
+cue phrase ("previously treated with") is one unit tagged with its cue class,
+an affix glued to a drug ("-resistant", "post-") is one unit tagged with its
+affix class, and every other token stays itself.  The units become a small spaCy
+``Doc`` whose tokens carry ``_.xunit`` (DRUG/GENE/BREAK/...) and ``_.xcue`` (cue
+class), so ordinary ``Matcher`` patterns can address them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from spacy.tokens import Doc, Span, Token
+from spacy.util import filter_spans
+from spacy.vocab import Vocab
+
+from miner.extract.cues import CueLexicon
+from miner.extract.mentions import Mention, Resolver
+
+#: Tokens a gap in a pattern may not cross: a new clause usually starts a new statement.
+CLAUSE_BREAKS = {";", "whereas", "while", "but", "although", "though", "however", "conversely", "unlike"}
+_HYPHENS = "-\u2010\u2011\u2012\u2013"
+_SPLIT_HYPHEN = re.compile(f"[{_HYPHENS}]")
+_SPLIT_COMBO = re.compile(r"\s*(?:\+|/)\s*")
+
+for _name in ("xunit", "xcue"):
+    if not Token.has_extension(_name):
+        Token.set_extension(_name, default="")
+
+
+@dataclass
+class Unit:
+    """One element of the abstracted sentence."""
+
+    text: str
+    start: int  # character offsets in the document text
+    end: int
+    unit: str = ""  # DRUG | GENE | DISEASE | CUE | BREAK | "" (a plain token)
+    cue: str = ""  # cue or affix class
+    mention: Mention | None = None
+    token_i: int = -1  # index of the first source token in the parsed doc
+
+
+def _cue_spans(sent: Span, matches: list[tuple[int, int, int]], vocab: Vocab) -> list[Span]:
+    spans = [Span(sent.doc, s, e, label=m) for m, s, e in matches if s >= sent.start and e <= sent.end]
+    return filter_spans(spans)
+
+
+def build_units(
+    sent: Span,
+    mentions: list[Mention],
+    cue_matches: list[tuple[int, int, int]],
+    cues: CueLexicon,
+    resolver: Resolver,
+    base: int = 0,
+) -> list[Unit]:
+    """Rewrite one parsed sentence as units (offsets shifted by ``base``)."""
+    doc = sent.doc
+    # token index -> mention that starts there / covers it
+    by_token: dict[int, Mention] = {}
+    covered: set[int] = set()
+    for m in mentions:
+        span = doc.char_span(m.start - base, m.end - base, alignment_mode="expand")
+        if span is None or span.start < sent.start or span.end > sent.end:
+            continue
+        if any(i in covered for i in range(span.start, span.end)):
+            continue
+        by_token[span.start] = m
+        covered.update(range(span.start, span.end))
+    cue_at: dict[int, Span] = {}
+    for span in _cue_spans(sent, cue_matches, doc.vocab):
+        if not any(i in covered for i in range(span.start, span.end)):
+            cue_at[span.start] = span
+
+    units: list[Unit] = []
+    i = sent.start
+    while i < sent.end:
+        tok = doc[i]
+        if i in by_token:
+            m = by_token[i]
+            units.append(Unit(m.text, m.start, m.end, m.kind, "", m, i))
+            i += 1
+            while i < sent.end and i in covered and i not in by_token:
+                i += 1
+            continue
+        # "-" + affix glued to the previous drug ("trastuzumab" "-" "resistant")
+        if (
+            tok.text in _HYPHENS
+            and units
+            and units[-1].unit == "DRUG"
+            and i + 1 < sent.end
+            and not doc[i - 1].whitespace_
+            and not tok.whitespace_
+            and doc[i + 1].lower_ in cues.suffix_class
+        ):
+            nxt = doc[i + 1]
+            units.append(
+                Unit(tok.text + nxt.text, base + tok.idx, base + nxt.idx + len(nxt), "CUE",
+                     cues.suffix_class[nxt.lower_], None, i)
+            )
+            i += 2
+            continue
+        if i in cue_at:
+            span = cue_at[i]
+            units.append(
+                Unit(span.text, base + span.start_char, base + span.end_char, "CUE", span.label_, None, i)
+            )
+            i = span.end
+            continue
+        split = _split_glued(tok, cues, resolver, base)
+        if split:
+            units.extend(split)
+        else:
+            kind = "BREAK" if tok.lower_ in CLAUSE_BREAKS else ""
+            units.append(Unit(tok.text, base + tok.idx, base + tok.idx + len(tok), kind, "", None, i))
+        i += 1
+    return units
+
+
+def _split_glued(tok: Token, cues: CueLexicon, resolver: Resolver, base: int) -> list[Unit]:
+    """Split "gefitinib-resistant", "post-abiraterone", "trastuzumab+pertuzumab" into units."""
+    text = tok.text
+    start = base + tok.idx
+    if len(text) < 4:
+        return []
+    out: list[Unit] = []
+    if any(h in text for h in _HYPHENS):
+        parts = _SPLIT_HYPHEN.split(text)
+        last, first = parts[-1].lower(), parts[0].lower()
+        if len(parts) >= 2 and last in cues.suffix_class:
+            stem = text[: len(text) - len(parts[-1]) - 1]
+            found = resolver.drug(stem)
+            if found:
+                cut = start + len(stem)
+                return [
+                    Unit(stem, start, cut, "DRUG", "", Mention(stem, start, cut, "DRUG", found[0], found[1]), tok.i),
+                    Unit(text[len(stem):], cut, start + len(text), "CUE", cues.suffix_class[last], None, tok.i),
+                ]
+        if len(parts) >= 2 and first in cues.prefix_class:
+            rest = text[len(parts[0]) + 1 :]
+            found = resolver.drug(rest)
+            if found:
+                cut = start + len(parts[0]) + 1
+                return [
+                    Unit(text[: len(parts[0]) + 1], start, cut, "CUE", cues.prefix_class[first], None, tok.i),
+                    Unit(rest, cut, start + len(text), "DRUG", "", Mention(rest, cut, start + len(text), "DRUG",
+                                                                          found[0], found[1]), tok.i),
+                ]
+    if "+" in text or "/" in text:
+        pieces = [p for p in _SPLIT_COMBO.split(text) if p]
+        if len(pieces) >= 2:
+            resolved = [resolver.drug(p) for p in pieces]
+            if all(resolved):
+                pos = 0
+                for piece, found in zip(pieces, resolved):
+                    s = text.index(piece, pos)
+                    if out:
+                        out.append(Unit("+", start + pos, start + s, "CUE", "JOIN_REGIMEN", None, tok.i))
+                    m = Mention(piece, start + s, start + s + len(piece), "DRUG", found[0], found[1])  # type: ignore[index]
+                    out.append(Unit(piece, m.start, m.end, "DRUG", "", m, tok.i))
+                    pos = s + len(piece)
+                return out
+    return []
+
+
+def units_doc(units: list[Unit], vocab: Vocab) -> Doc:
+    """A spaCy Doc with one token per unit, tagged for the Matcher."""
+    words = [u.text.replace(" ", "_") or "_" for u in units]
+    doc = Doc(vocab, words=words, spaces=[True] * len(words))
+    for tok, u in zip(doc, units):
+        tok._.xunit = u.unit
+        tok._.xcue = u.cue
+    return doc

@@ -1,0 +1,229 @@
+"""Drug, regimen and drug-class mentions, linked to DrugBank / regimen / class ids.
+
+Algorithm: longest-match dictionary lookup over token n-grams (the approach of an EntityRuler/PhraseMatcher,
+e.g. scispacy's and Tiktinsky et al.'s drug taggers), but on normalised keys (:mod:`miner.nlp.normalize`): a
+token n-gram's key is the concatenation of its tokens' keys, so "EGFR-TKIs", "EGFR TKIs" and "EGFR - TKI"
+match one lexicon entry without listing spellings. Only synonyms the lexicon build marked as safe for free text
+are used (no short codes, common English words or gene names); short acronyms match case-sensitively.
+
+On top of the dictionary:
+
+- slash/plus compounds ("carboplatin/cisplatin", "sirolimus+") link when every part is a drug;
+- document-level abbreviations (scispacy's Schwartz & Hearst detector, run before this component): a short form
+  unknown to the matcher ("T-DM1" in a text that defined it, or "TDM") takes its long form's id; a short form the
+  document defines as something else ("ADC (apparent diffusion coefficient)") is not matched as a drug;
+- statistical CHEMICAL entities are kept and linked to an id when their text (or a drug name inside them) is in
+  the lexicon.
+
+Overlaps (spaCy entities cannot overlap): a lexicon span replaces a statistical CHEMICAL span unless that span
+strictly contains it (then the longer statistical span is kept and linked); it replaces a GENE or DISEASE span only
+when it contains it and is longer ("HER2-targeted agents" over GENE "HER2"). Every lexicon mention, placed or not,
+is also kept in ``doc.spans["drugs"]``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from miner.nlp.extensions import register_extensions
+from miner.nlp.lexicon import LexEntry, Lexicon, load_lexicon
+from miner.nlp.normalize import SALT_WORDS, exact_key, key
+from miner.nlp.spans import covers, place_spans
+
+LABEL = "CHEMICAL"
+SPAN_GROUP = "drugs"
+_DRUG_LABELS = {"drug": "DRUG", "regimen": "REGIMEN", "class": "DRUG_CLASS"}
+_COMPOUND_SPLIT = re.compile(r"[/+]")
+
+
+@Language.factory(
+    "miner_drug_linker",
+    default_config={"max_tokens": 10, "add_classes": True, "add_general_biologics": False},
+)
+def make_drug_linker(
+    nlp: Language, name: str, max_tokens: int, add_classes: bool, add_general_biologics: bool
+) -> "DrugLinker":
+    """Factory for :class:`DrugLinker` (spaCy registry name ``miner_drug_linker``)."""
+    return DrugLinker(name, max_tokens=max_tokens, add_classes=add_classes, add_general_biologics=add_general_biologics)
+
+
+class DrugLinker:
+    """Marks drug/regimen/class mentions as CHEMICAL entities with ids (see module docstring)."""
+
+    def __init__(
+        self,
+        name: str = "miner_drug_linker",
+        lexicon: Lexicon | None = None,
+        max_tokens: int = 10,
+        add_classes: bool = True,
+        add_general_biologics: bool = False,
+    ) -> None:
+        register_extensions()
+        self.name = name
+        self.lexicon = lexicon or load_lexicon()
+        self.max_tokens = max_tokens
+        self.add_classes = add_classes
+        self.add_general_biologics = add_general_biologics
+
+    # -- matching ------------------------------------------------------------------------------------------
+
+    def find_mentions(self, doc: Doc) -> list[tuple[int, int, tuple[str, ...]]]:
+        """Non-overlapping (start, end, entry ids) lexicon matches, longest first, left to right."""
+        lex = self.lexicon
+        lower = [key(t.text) for t in doc]
+        exact = [exact_key(t.text) for t in doc]
+        found: list[tuple[int, int, tuple[str, ...]]] = []
+        n = len(doc)
+        i = 0
+        while i < n:
+            if not lower[i] or doc[i].is_punct or doc[i].is_space:
+                i += 1
+                continue
+            best: tuple[int, str] | None = None
+            lk = ek = ""
+            for j in range(i, min(n, i + self.max_tokens)):
+                if doc[j].is_space or (j > i and doc[j - 1].text in ".;"):
+                    break
+                lk += lower[j]
+                ek += exact[j]
+                hit = lex.match_id(ek, lk)
+                if hit is not None:
+                    best = (j + 1, hit)
+            if best is not None:
+                end = best[0]
+                while end < n and doc[end].lower_ in SALT_WORDS:  # "tenofovir disoproxil fumarate"
+                    end += 1
+                found.append((i, end, (best[1],)))
+                i = end
+                continue
+            compound = self._compound(doc[i].text)
+            if compound:
+                found.append((i, i + 1, compound))
+            i += 1
+        return found
+
+    def _compound(self, text: str) -> tuple[str, ...] | None:
+        """Ids for "carboplatin/cisplatin" or "sirolimus+" when every part is a drug; else None."""
+        if not _COMPOUND_SPLIT.search(text):
+            return None
+        parts = [p for p in _COMPOUND_SPLIT.split(text) if p]
+        ids = []
+        for part in parts:
+            hit = self.lexicon.match_id(exact_key(part), key(part))
+            entry = self.lexicon.get(hit) if hit else None
+            if entry is None or entry.kind == "class":
+                return None
+            ids.append(hit)
+        return tuple(ids) if ids else None
+
+    def _abbreviations(self, doc: Doc) -> tuple[dict[tuple[int, int], str], set[str]]:
+        """Short-form spans whose long form is a lexicon entry, and short forms defined as something else."""
+        linked: dict[tuple[int, int], str] = {}
+        foreign: set[str] = set()
+        for short in getattr(doc._, "abbreviations", []) or []:
+            long_form = short._.long_form
+            if not isinstance(short, Span) or long_form is None:
+                continue
+            long_text = long_form if isinstance(long_form, str) else long_form.text
+            entry = self.lexicon.lookup(long_text) or self._entry_inside(long_form)
+            if entry is not None:
+                linked[(short.start, short.end)] = entry.id
+            else:
+                foreign.add(short.text)
+        return linked, foreign
+
+    def _entry_inside(self, long_form: object) -> LexEntry | None:
+        """The entry of a long form that holds a drug name plus extra words ("the antibody trastuzumab")."""
+        if not isinstance(long_form, Span):
+            return None
+        mentions = self.find_mentions(long_form.as_doc())
+        if len(mentions) == 1 and len(mentions[0][2]) == 1:
+            return self.lexicon.get(mentions[0][2][0])
+        return None
+
+    # -- placing -------------------------------------------------------------------------------------------
+
+    def _addable(self, entry: LexEntry) -> bool:
+        """Whether a match of this entry may create a new entity (else it only links a statistical one)."""
+        if entry.kind == "class":
+            return self.add_classes
+        if entry.kind == "drug" and entry.biologic and not entry.oncology:
+            return self.add_general_biologics
+        return True
+
+    @staticmethod
+    def _wins(new: Span, old: Span) -> bool:
+        if old.label_ == LABEL:
+            return not (covers(old, new) and len(old) > len(new))
+        if old.label_ in ("GENE", "DISEASE"):
+            return covers(new, old) and len(new) > len(old)
+        return False
+
+    def __call__(self, doc: Doc) -> Doc:
+        lex = self.lexicon
+        abbrev_links, foreign = self._abbreviations(doc)
+        mentions: dict[tuple[int, int], tuple[tuple[str, ...], str]] = {}
+        for start, end, ids in self.find_mentions(doc):
+            if doc[start:end].text in foreign:
+                continue
+            mentions[(start, end)] = (ids, "lexicon")
+        for (start, end), entry_id in abbrev_links.items():
+            if not any(s < end and start < e for s, e in mentions):
+                mentions[(start, end)] = ((entry_id,), "abbreviation")
+
+        group: list[Span] = []
+        candidates: list[Span] = []
+        for (start, end), (ids, source) in sorted(mentions.items()):
+            span = Span(doc, start, end, label=LABEL, kb_id=ids[0])
+            group.append(span)
+            entry = lex.get(ids[0])
+            if entry is not None and (self._addable(entry) or source == "abbreviation"):
+                candidates.append(span)
+            else:  # may still link a statistical entity with exactly this extent
+                if any(e.start == start and e.end == end and e.label_ == LABEL for e in doc.ents):
+                    candidates.append(span)
+        placed = place_spans(doc, candidates, self._wins)
+        placed_at = {(s.start, s.end) for s in placed}
+        for span in group:
+            ids, source = mentions[(span.start, span.end)]
+            self._annotate(span, ids, source)
+        doc.ents = [self._link_statistical(doc, e, mentions) if e.label_ == LABEL and (e.start, e.end) not in placed_at
+                    else e for e in doc.ents]
+        doc.spans[SPAN_GROUP] = group
+        return doc
+
+    def _link_statistical(self, doc: Doc, ent: Span, mentions: dict) -> Span:
+        """Give a statistical CHEMICAL span an id from its own text or from the one drug mention inside it."""
+        if ent.kb_id_:
+            return ent
+        entry = self.lexicon.lookup(ent.text)
+        if entry is not None:
+            ids: tuple[str, ...] = (entry.id,)
+        else:
+            inside = [m for (s, e), m in mentions.items() if ent.start <= s and e <= ent.end]
+            if len(inside) != 1:
+                return ent
+            ids = inside[0][0]
+        span = Span(doc, ent.start, ent.end, label=LABEL, kb_id=ids[0])
+        self._annotate(span, ids, "ner")
+        return span
+
+    def _annotate(self, span: Span, ids: tuple[str, ...], source: str) -> None:
+        entry = self.lexicon.get(ids[0])
+        if entry is None:
+            return
+        span._.drug_label = _DRUG_LABELS[entry.kind]
+        span._.link_source = source
+        if entry.kind == "class":
+            span._.class_id = entry.id
+            span._.member_ids = entry.members
+            span._.drug_ids = ()
+        elif entry.kind == "regimen":
+            span._.member_ids = entry.members
+            span._.drug_ids = entry.members
+        else:
+            span._.drug_ids = ids
+            span._.member_ids = ()

@@ -1,0 +1,200 @@
+"""The drug/regimen/class/gene lexicon as a Python API (no spaCy needed).
+
+Reads the compiled files in ``miner/data/lexicon/`` (built by :mod:`miner.nlp.build_lexicon` from the DrugBank
+open vocabulary and reviewed tables). Lookups are case-, hyphen-, whitespace- and plural-insensitive through
+:mod:`miner.nlp.normalize`, so "EGFR-TKIs", "EGFR TKI" and "egfr tkis" all find ``class:egfr_tki``.
+
+When two entries claim the same key, the more specific source wins: classes, then regimens, then curated
+aliases and brands, then DrugBank preferred names (oncology drugs first), then DrugBank synonyms.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterator
+
+from miner.errors import MinerError
+from miner.nlp.normalize import exact_key, is_case_sensitive, key, singular_keys, strip_salt
+
+LEXICON_DIR = Path(__file__).resolve().parent.parent / "data" / "lexicon"
+
+
+@dataclass(frozen=True)
+class LexEntry:
+    """A drug (DrugBank id), a regimen ("regimen:folfox") or a drug class ("class:egfr_tki_1g")."""
+
+    id: str
+    name: str
+    kind: str  # "drug" | "regimen" | "class"
+    synonyms: tuple[str, ...]
+    members: tuple[str, ...]  # drug ids a regimen/class covers; () for a drug
+    parents: tuple[str, ...]  # parent class ids (class) or the classes a drug belongs to (drug)
+    categories: tuple[str, ...] = ()  # DrugBank categories (oncology drugs only)
+    oncology: bool = False  # antineoplastic/immunomodulating agent, regimen or class
+    biologic: bool = False  # DrugBank biotech entry (antibody, protein)
+
+
+@dataclass(frozen=True)
+class GeneEntry:
+    """A gene symbol with the aliases that normalise to it."""
+
+    symbol: str
+    name: str
+    aliases: tuple[str, ...]
+
+
+class Lexicon:
+    """Name/synonym/abbreviation lookup over drugs, regimens and classes, plus gene-symbol normalisation."""
+
+    def __init__(self, directory: Path = LEXICON_DIR) -> None:
+        self.directory = directory
+        self._entries: dict[str, LexEntry] = {}
+        self._lookup: dict[str, str] = {}  # key -> id, every synonym
+        self._lookup_exact: dict[str, str] = {}  # exact key -> id, case-sensitive synonyms
+        self._match: dict[str, str] = {}  # key -> id, synonyms safe to match in free text
+        self._match_exact: dict[str, str] = {}  # exact key -> id, case-sensitive synonyms safe to match
+        self._genes: dict[str, GeneEntry] = {}
+        self._gene_keys: dict[str, str] = {}
+        self._classes_of: dict[str, set[str]] = {}
+        self._load()
+
+    # -- loading -------------------------------------------------------------------------------------------
+
+    def _read(self, name: str) -> Iterator[dict]:
+        path = self.directory / name
+        if not path.is_file():
+            raise MinerError(f"lexicon file {path} is missing; rebuild it with `python -m miner.nlp.build_lexicon`")
+        with path.open(encoding="utf-8") as fh:
+            for lineno, line in enumerate(fh, 1):
+                try:
+                    yield json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise MinerError(f"{path}:{lineno}: damaged lexicon line ({exc.msg}); rebuild the lexicon") from exc
+
+    def _load(self) -> None:
+        classes = list(self._read("classes.jsonl"))
+        drugs = list(self._read("drugs.jsonl"))
+        genes = list(self._read("genes.jsonl"))
+        for rec in classes:
+            for member in rec["members"]:
+                self._classes_of.setdefault(member, set()).add(rec["id"])
+        # (priority, id, synonym, matchable) in the order keys are claimed.
+        claims: list[tuple[int, str, str, bool]] = []
+        for rec in classes:
+            self._add(rec, parents=tuple(rec["parents"]))
+            claims += [(0, rec["id"], s, True) for s in rec["synonyms"]]
+        for rec in drugs:
+            parents = tuple(sorted(self._classes_of.get(rec["id"], ()))) if rec["kind"] == "drug" else ()
+            self._add(rec, parents=parents)
+            unmatched = rec.get("unmatched", {})
+            if rec["kind"] == "regimen":
+                claims += [(1, rec["id"], s, s not in unmatched) for s in rec["synonyms"]]
+                continue
+            onc = 0 if rec["oncology"] else 1
+            claims += [(2, rec["id"], s, s not in unmatched) for s in rec.get("curated", {})]
+            claims.append((3 + onc, rec["id"], rec["name"], rec["name"] not in unmatched))
+            claims += [(5 + onc, rec["id"], s, s not in unmatched) for s in rec["synonyms"]]
+        claims.sort(key=lambda c: c[0])  # stable: file order within a priority
+        for _, entry_id, synonym, matchable in claims:
+            k = key(synonym)
+            if not k:
+                continue
+            self._lookup.setdefault(k, entry_id)
+            if is_case_sensitive(synonym):
+                self._lookup_exact.setdefault(exact_key(synonym), entry_id)
+                if matchable:
+                    self._match_exact.setdefault(exact_key(synonym), entry_id)
+            elif matchable:
+                self._match.setdefault(k, entry_id)
+        for rec in genes:
+            gene = GeneEntry(rec["symbol"], rec["name"], tuple(rec["aliases"]))
+            self._genes[gene.symbol] = gene
+            for alias in (gene.symbol, *gene.aliases):
+                self._gene_keys.setdefault(key(alias), gene.symbol)
+
+    def _add(self, rec: dict, parents: tuple[str, ...]) -> None:
+        self._entries[rec["id"]] = LexEntry(
+            id=rec["id"],
+            name=rec["name"],
+            kind=rec["kind"],
+            synonyms=tuple(rec["synonyms"]),
+            members=tuple(rec.get("members", ())),
+            parents=parents,
+            categories=tuple(rec.get("categories", ())),
+            oncology=bool(rec.get("oncology", rec["kind"] == "class")),
+            biologic=bool(rec.get("biologic", False)),
+        )
+
+    # -- public API ----------------------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __iter__(self) -> Iterator[LexEntry]:
+        return iter(self._entries.values())
+
+    def get(self, id: str) -> LexEntry | None:
+        """The entry with this id (DrugBank id, "regimen:...", "class:..."), or None."""
+        return self._entries.get(id)
+
+    def lookup(self, text: str) -> LexEntry | None:
+        """Entry named by ``text`` (name, synonym, abbreviation, brand; case/hyphen/plural/salt-insensitive)."""
+        text = text.strip()
+        if not text:
+            return None
+        found = self._find(exact_key(text), key(text), self._lookup_exact, self._lookup)
+        if found is None:
+            base = strip_salt(text)
+            if base:
+                found = self._find(exact_key(base), key(base), self._lookup_exact, self._lookup)
+        return self._entries.get(found) if found else None
+
+    def match_id(self, exact: str, lowered: str) -> str | None:
+        """Id for a free-text candidate given its exact and lower-case keys, using matchable synonyms only."""
+        return self._find(exact, lowered, self._match_exact, self._match)
+
+    @staticmethod
+    def _find(exact: str, lowered: str, exact_index: dict[str, str], index: dict[str, str]) -> str | None:
+        hit = exact_index.get(exact)
+        if hit is not None:
+            return hit
+        hit = index.get(lowered)
+        if hit is not None:
+            return hit
+        for alt in singular_keys(exact):
+            hit = exact_index.get(alt)
+            if hit is not None:
+                return hit
+        for alt in singular_keys(lowered):
+            hit = index.get(alt)
+            if hit is not None:
+                return hit
+        return None
+
+    def members(self, id: str) -> frozenset[str]:
+        """Drug ids covered by a class or regimen; ``{id}`` for a drug; empty for an unknown id."""
+        entry = self._entries.get(id)
+        if entry is None:
+            return frozenset()
+        return frozenset(entry.members) if entry.kind != "drug" else frozenset({id})
+
+    def classes_of(self, drug_id: str) -> frozenset[str]:
+        """Class ids whose members include this drug (closed over parent classes)."""
+        return frozenset(self._classes_of.get(drug_id, ()))
+
+    def normalize_gene(self, text: str) -> str | None:
+        """Official symbol for a gene name or alias ("HER2" -> "ERBB2", "AR-V7" -> "AR"), None if unknown."""
+        return self._gene_keys.get(key(text.strip())) if text and text.strip() else None
+
+    def gene(self, symbol: str) -> GeneEntry | None:
+        """The curated gene record for an official symbol."""
+        return self._genes.get(symbol)
+
+
+@lru_cache(maxsize=4)
+def load_lexicon(directory: Path | None = None) -> Lexicon:
+    """The compiled lexicon, loaded once per directory."""
+    return Lexicon(directory or LEXICON_DIR)

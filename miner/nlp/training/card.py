@@ -1,0 +1,116 @@
+"""Model cards (``models/<name>/README.md``) written from the measured held-out scores."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from miner.nlp.training.package import dir_size_mb
+from miner.nlp.training.registry import ModelSpec
+
+
+def _prf_row(name: str, s: dict) -> str:
+    return f"| {name} | {s['p']:.2f} | {s['r']:.2f} | {s['f']:.2f} |"
+
+
+def score_lines(spec: ModelSpec, scores: dict) -> list[str]:
+    """Markdown lines with the held-out scores that concern ``spec``."""
+    lines: list[str] = []
+    if spec.name == "core" and "genia" in scores:
+        g = scores["genia"]
+        lines += [
+            f"GENIA `ud/test.conllu`, gold tokens and sentences ({g['sentences']} sentences, {g['tokens']} tokens):",
+            "",
+            "| metric | score |",
+            "|---|---|",
+            f"| POS (PTB tag) accuracy | {g['pos_acc']:.2f} |",
+            f"| UAS (punctuation excluded) | {g['uas']:.2f} |",
+            f"| LAS (punctuation excluded) | {g['las']:.2f} |",
+            f"| UAS / LAS with punctuation | {g['uas_with_punct']:.2f} / {g['las_with_punct']:.2f} |",
+            f"| lemma accuracy (case-insensitive) | {g['lemma_acc']:.2f} |",
+            f"| speed (words/s, this 2-core machine) | {g['words_per_sec']} |",
+        ]
+    if spec.name == "ner_cdr":
+        for key, title in (("cdr", "bare ner_cdr model"), ("cdr_full", "full pipeline `miner.nlp.load()`")):
+            if key in scores and "micro" in scores[key]:
+                s = scores[key]
+                lines += [
+                    f"BC5CDR test ({s['documents']} documents), exact character spans, {title}:",
+                    "",
+                    "| label | P | R | F1 |",
+                    "|---|---|---|---|",
+                    _prf_row("CHEMICAL", s["CHEMICAL"]),
+                    _prf_row("DISEASE", s["DISEASE"]),
+                    _prf_row("micro", s["micro"]),
+                    "",
+                    f"Speed: {s['words_per_sec']} words/s.",
+                    "",
+                ]
+    if spec.name == "ner_gene":
+        for key, title in (("bc2gm", "bare ner_gene model"), ("bc2gm_full", "full pipeline `miner.nlp.load()`")):
+            if key in scores and "official" in scores[key]:
+                s = scores[key]
+                lines += [
+                    f"BC2GM test ({s['sentences']} sentences), {title}:",
+                    "",
+                    "| scoring | P | R | F1 |",
+                    "|---|---|---|---|",
+                    _prf_row("official (GENE + ALTGENE)", s["official"]),
+                    _prf_row("strict (GENE.eval exact)", s["strict"]),
+                    "",
+                    f"Speed: {s['words_per_sec']} words/s.",
+                    "",
+                ]
+    return lines or ["No held-out scores recorded yet: run `miner models evaluate --save`."]
+
+
+def write_card(spec: ModelSpec, scores: dict, training_notes: str = "") -> Path:
+    """Write the model card of ``spec`` from ``scores`` (the output of the evaluation)."""
+    path = spec.package_dir
+    meta = json.loads((path / "meta.json").read_text())
+    labels = meta.get("labels", {})
+    label_lines = [f"- `{comp}`: {', '.join(map(str, labs))}" for comp, labs in labels.items() if labs and len(labs) <= 12]
+    label_lines += [f"- `{comp}`: {len(labs)} labels" for comp, labs in labels.items() if labs and len(labs) > 12]
+    text = "\n".join(
+        [
+            f"# {meta['name']} {meta['version']}",
+            "",
+            spec.description,
+            "",
+            "```python",
+            "import spacy",
+            f'nlp = spacy.load("models/{spec.name}")  # no extra imports needed; miner.nlp.load() assembles the full pipeline',
+            "```",
+            "",
+            f"Pipeline: {', '.join(meta.get('pipeline', []))}. spaCy {meta.get('spacy_version', '')}. "
+            f"Size on disk: {dir_size_mb(path):.1f} MB. No static vectors.",
+            "",
+            "Tokenizer: scispacy's `combined_rule_tokenizer` plus two infix rules (a hyphen before an adjectival head, "
+            "`cisplatin-induced`, and a slash between words, `BRAF/MEK`, are split); the rules are saved in the "
+            "tokenizer files, so plain `spacy.load` reproduces them.",
+            "",
+            "Architecture: `spacy.Tok2Vec.v2` = `MultiHashEmbed.v2` (NORM, PREFIX, SUFFIX, SHAPE) + "
+            "`MaxoutWindowEncoder.v2` (depth 4); `TransitionBasedParser.v2` for parser/NER.",
+            "",
+            "Labels:",
+            "",
+            *label_lines,
+            "",
+            "## Training data",
+            "",
+            *[f"- {s}" for s in spec.sources],
+            "",
+            "Held-out test sets (GENIA ud/test, BC5CDR test, BC2GM test, EWT test) were never used for training or selection.",
+            "",
+            "## Held-out scores (measured by `miner models evaluate`)",
+            "",
+            *score_lines(spec, scores),
+            "",
+            *([training_notes, ""] if training_notes else []),
+            "Rebuild: `miner models train --model " + spec.name + "` (or `weasel run all` with project.yml).",
+            "",
+        ]
+    )
+    card = path / "README.md"
+    card.write_text(text)
+    return card

@@ -1,0 +1,66 @@
+"""Package a trained checkpoint into ``models/<name>`` with its meta and model card."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import spacy
+
+from miner.errors import MinerError
+from miner.nlp.training.registry import MODELS_DIR, ModelSpec
+
+VERSION = "0.1.0"
+
+
+def dir_size_mb(path: Path) -> float:
+    """Size of a directory tree in MB."""
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
+
+
+def package(spec: ModelSpec, checkpoint: Path | None = None) -> Path:
+    """Copy a checkpoint (default: ``model-best``) to ``models/<name>`` with miner's meta.
+
+    The new package is written beside the old one and swapped in only when complete,
+    so a failure never leaves ``models/`` without a working model.
+    """
+    src = checkpoint or spec.output / "model-best"
+    if not (src / "config.cfg").is_file():
+        raise MinerError(f"no trained model at {src}; run `miner models train --model {spec.name}` first")
+    nlp = spacy.load(src)
+    nlp.meta.update(
+        {
+            "name": f"miner_{spec.name}",
+            "version": VERSION,
+            "description": spec.description,
+            "license": "see models/README.md (training data licences)",
+            "author": "miner project",
+            "sources": [{"name": s} for s in spec.sources],
+            "notes": "Tokenizer: scispacy combined_rule_tokenizer + miner infixes (miner/nlp/training/tokenizer.py).",
+        }
+    )
+    dest = spec.package_dir
+    tmp = dest.with_name(dest.name + ".new")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    nlp.to_disk(tmp)
+    card = dest / "README.md"
+    if card.is_file():
+        shutil.copy2(card, tmp / "README.md")
+    if dest.exists():
+        old = dest.with_name(dest.name + ".old")
+        if old.exists():
+            shutil.rmtree(old)
+        dest.rename(old)
+        tmp.rename(dest)
+        shutil.rmtree(old)
+    else:
+        tmp.rename(dest)
+    return dest
+
+
+def load_scores(models_dir: Path = MODELS_DIR) -> dict:
+    """The last saved held-out scores (``models/scores.json``), or {}."""
+    path = models_dir / "scores.json"
+    return json.loads(path.read_text()) if path.is_file() else {}

@@ -1,0 +1,113 @@
+"""``miner models evaluate``: load the packaged models, score them, print/save the results."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+import spacy
+from rich.console import Console
+from rich.table import Table
+
+from miner.config import SHARED_DIR
+from miner.errors import MinerError
+from miner.nlp.training.evaluate import evaluate_bc2gm, evaluate_cdr, evaluate_genia
+from miner.nlp.training.registry import MODELS, MODELS_DIR
+
+DATA = SHARED_DIR / "data"
+GENIA_TEST = DATA / "genia" / "ud" / "test.conllu.gz"
+CDR_TEST = DATA / "bc5cdr" / "CDR_TestSet.PubTator.txt.gz"
+BC2GM_TEST = DATA / "bc2gm" / "original" / "test"
+
+
+def load_model(name: str) -> spacy.language.Language:
+    """spacy.load a packaged model with a clear error when it is missing."""
+    path = MODELS[name].package_dir
+    if not (path / "config.cfg").is_file():
+        raise MinerError(f"model {name} not found at {path}; run `miner models train --model {name}`")
+    return spacy.load(path)
+
+
+def _full_pipeline(console: Console) -> tuple[Any, str | None]:
+    """The full pipeline of :mod:`miner.nlp` if it can be built, else (None, reason)."""
+    try:
+        from miner.nlp import load
+    except ImportError:
+        return None, "miner.nlp.load() does not exist yet"
+    try:
+        return load(), None
+    except Exception as exc:  # the full pipeline is another stage's code: report, keep scoring ours
+        console.print(f"[yellow]full pipeline unavailable:[/] {exc}")
+        return None, f"miner.nlp.load() failed: {exc}"
+
+
+def run_evaluation(only: str = "all", full: bool = True, console: Console | None = None) -> dict:
+    """Scores of the packaged models (and of the full pipeline when ``full``) on the held-out sets."""
+    console = console or Console(stderr=True)
+    for path in (GENIA_TEST, CDR_TEST, BC2GM_TEST):
+        if not path.exists():
+            raise MinerError(f"held-out test data missing: {path} (is ../shared mounted? set MINER_SHARED)")
+    scores: dict[str, Any] = {"measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    if only in ("all", "genia"):
+        scores["genia"] = evaluate_genia(load_model("core"), GENIA_TEST)
+    if only in ("all", "cdr"):
+        scores["cdr"] = evaluate_cdr(load_model("ner_cdr"), CDR_TEST)
+    if only in ("all", "bc2gm"):
+        scores["bc2gm"] = evaluate_bc2gm(load_model("ner_gene"), BC2GM_TEST)
+    if full and only in ("all", "cdr", "bc2gm"):
+        nlp, reason = _full_pipeline(console)
+        if nlp is None:
+            scores["full_pipeline"] = reason
+        else:
+            if only in ("all", "cdr"):
+                scores["cdr_full"] = evaluate_cdr(nlp, CDR_TEST)
+            if only in ("all", "bc2gm"):
+                scores["bc2gm_full"] = evaluate_bc2gm(nlp, BC2GM_TEST)
+    return scores
+
+
+def print_tables(scores: dict, console: Console) -> None:
+    """Human-readable tables of :func:`run_evaluation`'s result."""
+    if "genia" in scores:
+        g = scores["genia"]
+        t = Table(title=f"GENIA ud/test, gold tokens ({g['sentences']} sentences) - core")
+        for col in ("POS", "UAS", "LAS", "UAS+punct", "LAS+punct", "lemma", "words/s"):
+            t.add_column(col, justify="right")
+        t.add_row(*(f"{g[k]:.2f}" for k in ("pos_acc", "uas", "las", "uas_with_punct", "las_with_punct", "lemma_acc")), str(g["words_per_sec"]))
+        console.print(t)
+    for key, title in (("cdr", "BC5CDR test - bare ner_cdr"), ("cdr_full", "BC5CDR test - full pipeline")):
+        if key in scores:
+            s = scores[key]
+            t = Table(title=f"{title}, exact spans ({s['documents']} docs, {s['words_per_sec']} words/s)")
+            for col in ("label", "P", "R", "F1", "TP", "FP", "FN"):
+                t.add_column(col, justify="right")
+            for label in ("CHEMICAL", "DISEASE", "micro"):
+                r = s[label]
+                t.add_row(label, f"{r['p']:.2f}", f"{r['r']:.2f}", f"{r['f']:.2f}", str(r["tp"]), str(r["fp"]), str(r["fn"]))
+            console.print(t)
+    for key, title in (("bc2gm", "BC2GM test - bare ner_gene"), ("bc2gm_full", "BC2GM test - full pipeline")):
+        if key in scores:
+            s = scores[key]
+            t = Table(title=f"{title} ({s['sentences']} sentences, {s['words_per_sec']} words/s)")
+            for col in ("scoring", "P", "R", "F1", "TP", "FP", "FN"):
+                t.add_column(col, justify="right")
+            for name in ("official", "strict"):
+                r = s[name]
+                t.add_row(name, f"{r['p']:.2f}", f"{r['r']:.2f}", f"{r['f']:.2f}", str(r["tp"]), str(r["fp"]), str(r["fn"]))
+            console.print(t)
+    if isinstance(scores.get("full_pipeline"), str):
+        console.print(f"full pipeline not scored: {scores['full_pipeline']}")
+
+
+def save_scores(scores: dict) -> None:
+    """Merge ``scores`` into models/scores.json and rewrite the model cards from it."""
+    from miner.nlp.training.card import write_card
+
+    path = MODELS_DIR / "scores.json"
+    merged = json.loads(path.read_text()) if path.is_file() else {}
+    merged.update(scores)
+    path.write_text(json.dumps(merged, indent=2) + "\n")
+    for spec in MODELS.values():
+        if (spec.package_dir / "meta.json").is_file():
+            write_card(spec, merged)

@@ -1,0 +1,51 @@
+"""Rebuild a model from ``../shared/data``: convert its corpus, ``spacy train``, package.
+
+Training runs ``python -m spacy train`` in a subprocess with single-threaded BLAS
+(the machine is shared), logging to ``training/logs/<name>.log``.  Checkpoints land
+in ``training/output/<name>``; only a finished run is packaged into ``models/``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from miner.config import REPO_ROOT
+from miner.errors import MinerError
+from miner.nlp.training.convert import convert
+from miner.nlp.training.package import package
+from miner.nlp.training.registry import TRAINING_DIR, ModelSpec
+
+CODE_FILE = Path(__file__).with_name("tokenizer.py")
+
+
+def corpus_ready(spec: ModelSpec) -> bool:
+    """Whether the converted train/dev DocBins of ``spec`` exist."""
+    corpus = TRAINING_DIR / "corpus"
+    return all((corpus / f"{spec.corpus}_{split}.spacy").is_file() for split in ("train", "dev"))
+
+
+def train_command(spec: ModelSpec, max_steps: int | None = None) -> list[str]:
+    """The ``spacy train`` command line for ``spec``."""
+    cmd = [sys.executable, "-W", "ignore", "-m", "spacy", "train", str(spec.config), "--output", str(spec.output), "--code", str(CODE_FILE)]
+    if max_steps:
+        cmd += ["--training.max_steps", str(max_steps)]
+    return cmd
+
+
+def train(spec: ModelSpec, max_steps: int | None = None, reconvert: bool = False, do_package: bool = True) -> Path:
+    """Convert (if needed), train and package one model; returns the log file."""
+    if reconvert or not corpus_ready(spec):
+        convert(spec.corpus, TRAINING_DIR / "corpus")
+    log = TRAINING_DIR / "logs" / f"{spec.name}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    with log.open("w") as fh:
+        proc = subprocess.run(train_command(spec, max_steps), cwd=REPO_ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT)
+    if proc.returncode != 0:
+        raise MinerError(f"training {spec.name} failed (exit {proc.returncode}); see {log}")
+    if do_package:
+        package(spec)
+    return log
