@@ -43,10 +43,10 @@ def default_lexicon() -> LexiconLike:
 _DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d"), "-")
 #: Words that say "a treatment" without naming a different agent ("osimertinib therapy").
 _GENERIC_TAIL = re.compile(
-    r"(?:\s+|-)(?:mono)?(?:therapy|therapies|treatment|treatments|alone|regimens?|based(?: chemotherapy)?)$",
+    r"(?:\s+|-)(?:(?:mono|chemo)?(?:therapy|therapies)|treatments?|alone|regimens?|drugs?|agents?|based(?: chemotherapy| regimens?)?)$",
     re.IGNORECASE,
 )
-_GENERIC_HEAD = re.compile(r"^(?:the|an?|single[- ]agent|combined|sequential)\s+", re.IGNORECASE)
+_GENERIC_HEAD = re.compile(r"^(?:the|an?|single[- ]agent|combined|combination|dual|sequential|(?:first|second|third|later)[- ]line)\s+", re.IGNORECASE)
 _ACTION_TAIL = re.compile(r"\s+(?:inhibition|blockade)$", re.IGNORECASE)
 _PAREN = re.compile(r"^(.*?)\s*\(([^()]+)\)\s*$")
 #: Separators of a combination given together: "X plus Y", "X + Y", "X and Y", "X with Y", "X, Y".

@@ -42,14 +42,15 @@ def _type_words(cues: CueLexicon) -> list[tuple[str, str]]:
 
 
 def mechanism_type(text: str, genes: list[str], label: str, cues: CueLexicon) -> str:
-    """Classify a mechanism phrase (words first, then the gene table, then the variant shape)."""
+    """Classify a mechanism phrase: genes whose role fixes the type (ABCB1 -> efflux), then words, then shape."""
+    first = text.split()[0].upper() if text.split() else ""
+    upper = {g.upper() for g in genes} | {first}
+    for typ, symbols in cues.gene_mechanism_types.items():
+        if upper & {s.upper() for s in symbols}:
+            return typ
     low = text.lower()
     for word, typ in _type_words(cues):
         if re.search(r"(?<![a-z])" + re.escape(word) + r"(?![a-z])", low):
-            return typ
-    upper = {g.upper() for g in genes} | {text.split()[0].upper()} if text.split() else set()
-    for typ, symbols in cues.gene_mechanism_types.items():
-        if upper & {s.upper() for s in symbols}:
             return typ
     if _SPLICE.search(text):
         return "splice_variant"

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from spacy.tokens import Span
 
 DRUG_LABELS = ("DRUG", "REGIMEN", "DRUG_CLASS")
+_EDGE = "-\u2010\u2011\u2012\u2013 "
 
 
 @dataclass
@@ -100,6 +101,13 @@ def _ext(span: Span, name: str) -> Any:
 def mention_from_ent(ent: Span, resolver: Resolver, base: int = 0) -> Mention | None:
     """Turn one pipeline entity into a :class:`Mention` (None for unlinked chemicals)."""
     start, end = base + ent.start_char, base + ent.end_char
+    text = ent.text
+    # a hyphen glued to the name ("gefitinib-" of "gefitinib-resistant") belongs to the affix
+    trimmed = text.strip(_EDGE)
+    if trimmed != text and trimmed:
+        start += len(text) - len(text.lstrip(_EDGE))
+        end = start + len(trimmed)
+        text = trimmed
     if ent.label_ == "CHEMICAL":
         label = _ext(ent, "drug_label") or ""
         if label == "DRUG":
@@ -114,13 +122,13 @@ def mention_from_ent(ent: Span, resolver: Resolver, base: int = 0) -> Mention | 
             label, ids = found
         if label not in DRUG_LABELS:
             return None
-        return Mention(ent.text, start, end, "DRUG", label, ids or ([ent.kb_id_] if ent.kb_id_ else []))
+        return Mention(text, start, end, "DRUG", label, ids or ([ent.kb_id_] if ent.kb_id_ else []))
     if ent.label_ == "GENE":
         gene = _ext(ent, "gene_id") or resolver.gene(ent.text)
-        return Mention(ent.text, start, end, "GENE", "GENE", [gene] if gene else [])
+        return Mention(text, start, end, "GENE", "GENE", [gene] if gene else [])
     if ent.label_ == "VARIANT":
         genes = [g for g in (_ext(ent, "gene_ids") or ()) if g]
-        return Mention(ent.text, start, end, "GENE", "VARIANT", genes)
+        return Mention(text, start, end, "GENE", "VARIANT", genes)
     if ent.label_ == "DISEASE":
-        return Mention(ent.text, start, end, "DISEASE", "DISEASE", [ent.kb_id_] if ent.kb_id_ else [])
+        return Mention(text, start, end, "DISEASE", "DISEASE", [ent.kb_id_] if ent.kb_id_ else [])
     return None

@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Iterator
 
 from miner.errors import MinerError
-from miner.nlp.normalize import exact_key, is_case_sensitive, key, singular_keys, strip_salt
+from miner.nlp.normalize import exact_key, is_case_sensitive, key, key_splits, singular_keys, strip_salt
 
 LEXICON_DIR = Path(__file__).resolve().parent.parent / "data" / "lexicon"
+#: (hard, soft) split offsets of a synonym's key: where it had whitespace / hyphens.
+_Splits = tuple[frozenset[int], frozenset[int]]
 
 
 @dataclass(frozen=True)
@@ -53,9 +55,11 @@ class Lexicon:
         self.directory = directory
         self._entries: dict[str, LexEntry] = {}
         self._lookup: dict[str, str] = {}  # key -> id, every synonym
-        self._lookup_exact: dict[str, str] = {}  # exact key -> id, case-sensitive synonyms
-        self._match: dict[str, str] = {}  # key -> id, synonyms safe to match in free text
-        self._match_exact: dict[str, str] = {}  # exact key -> id, case-sensitive synonyms safe to match
+        self._lookup_exact: dict[str, str] = {}  # exact key -> id, acronyms (case-sensitive synonyms)
+        self._lookup_acronym: dict[str, str] = {}  # lower-cased exact key -> id, acronyms
+        # key -> (id, word structures of its synonyms), for synonyms safe to match in free text
+        self._match: dict[str, tuple[str, list[_Splits]]] = {}
+        self._match_exact: dict[str, tuple[str, list[_Splits]]] = {}
         self._genes: dict[str, GeneEntry] = {}
         self._gene_keys: dict[str, str] = {}
         self._classes_of: dict[str, set[str]] = {}
@@ -99,21 +103,35 @@ class Lexicon:
             claims += [(5 + onc, rec["id"], s, s not in unmatched) for s in rec["synonyms"]]
         claims.sort(key=lambda c: c[0])  # stable: file order within a priority
         for _, entry_id, synonym, matchable in claims:
-            k = key(synonym)
+            if is_case_sensitive(synonym):
+                ek, hard, _soft = key_splits(synonym, exact=True)
+                if not ek:
+                    continue
+                self._lookup_exact.setdefault(ek, entry_id)
+                self._lookup_acronym.setdefault(ek.lower(), entry_id)
+                if matchable:
+                    self._claim(self._match_exact, ek, entry_id, (hard, frozenset()))
+                continue
+            k, hard, soft = key_splits(synonym)
             if not k:
                 continue
             self._lookup.setdefault(k, entry_id)
-            if is_case_sensitive(synonym):
-                self._lookup_exact.setdefault(exact_key(synonym), entry_id)
-                if matchable:
-                    self._match_exact.setdefault(exact_key(synonym), entry_id)
-            elif matchable:
-                self._match.setdefault(k, entry_id)
+            if matchable:
+                self._claim(self._match, k, entry_id, (hard, soft))
         for rec in genes:
             gene = GeneEntry(rec["symbol"], rec["name"], tuple(rec["aliases"]))
             self._genes[gene.symbol] = gene
             for alias in (gene.symbol, *gene.aliases):
                 self._gene_keys.setdefault(key(alias), gene.symbol)
+
+    @staticmethod
+    def _claim(index: dict[str, tuple[str, list[_Splits]]], k: str, entry_id: str, splits: _Splits) -> None:
+        """First claim of a key wins; later synonyms of the same entry add their word structure."""
+        current = index.get(k)
+        if current is None:
+            index[k] = (entry_id, [splits])
+        elif current[0] == entry_id and splits not in current[1]:
+            current[1].append(splits)
 
     def _add(self, rec: dict, parents: tuple[str, ...]) -> None:
         self._entries[rec["id"]] = LexEntry(
@@ -145,33 +163,53 @@ class Lexicon:
         text = text.strip()
         if not text:
             return None
-        found = self._find(exact_key(text), key(text), self._lookup_exact, self._lookup)
+        found = self._lookup_text(text)
         if found is None:
             base = strip_salt(text)
             if base:
-                found = self._find(exact_key(base), key(base), self._lookup_exact, self._lookup)
+                found = self._lookup_text(base)
         return self._entries.get(found) if found else None
 
-    def match_id(self, exact: str, lowered: str) -> str | None:
-        """Id for a free-text candidate given its exact and lower-case keys, using matchable synonyms only."""
-        return self._find(exact, lowered, self._match_exact, self._match)
+    def _lookup_text(self, text: str) -> str | None:
+        ek = exact_key(text)
+        for k in (ek, *singular_keys(ek)):
+            hit = self._lookup_exact.get(k) or self._lookup_acronym.get(k.lower())
+            if hit:
+                return hit
+        lk = key(text)
+        for k in (lk, *singular_keys(lk)):
+            hit = self._lookup.get(k)
+            if hit:
+                return hit
+        return None
 
-    @staticmethod
-    def _find(exact: str, lowered: str, exact_index: dict[str, str], index: dict[str, str]) -> str | None:
-        hit = exact_index.get(exact)
-        if hit is not None:
-            return hit
-        hit = index.get(lowered)
-        if hit is not None:
-            return hit
-        for alt in singular_keys(exact):
-            hit = exact_index.get(alt)
-            if hit is not None:
-                return hit
-        for alt in singular_keys(lowered):
-            hit = index.get(alt)
-            if hit is not None:
-                return hit
+    def match_id(
+        self,
+        exact: str,
+        lowered: str,
+        exact_hard: frozenset[int] = frozenset(),
+        hard: frozenset[int] = frozenset(),
+        soft: frozenset[int] = frozenset(),
+    ) -> str | None:
+        """Id for a free-text candidate, using only synonyms safe to match in free text.
+
+        ``exact``/``lowered`` are the candidate's :func:`exact_key` and :func:`key`; ``exact_hard``, ``hard`` and
+        ``soft`` give where the candidate had whitespace (hard) or token/hyphen boundaries (soft), so that a
+        synonym only matches text with the same word structure (see :func:`miner.nlp.normalize.key_splits`).
+        """
+        for k in (exact, *singular_keys(exact)):
+            hit = self._match_exact.get(k)
+            if hit and any(exact_hard == s_hard for s_hard, _ in hit[1]):
+                return hit[0]
+        for k in (lowered, *singular_keys(lowered)):
+            hit = self._match.get(k)
+            if hit is None:
+                continue
+            t_hard = {p for p in hard if p < len(k)}
+            t_soft = {p for p in soft if p < len(k)}
+            for s_hard, s_soft in hit[1]:
+                if t_hard <= (s_hard | s_soft) and s_hard <= (t_hard | t_soft):
+                    return hit[0]
         return None
 
     def members(self, id: str) -> frozenset[str]:

@@ -17,14 +17,52 @@ _DROP = re.compile(r"[\s\-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u00ad]+")
 _GREEK = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "κ": "kappa"}
 
 
+_SPACE = re.compile(r"\s+")
+_HYPHENS = re.compile(r"[\-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u00ad]+")
+
+
 def key(text: str) -> str:
     """Case-, hyphen- and whitespace-insensitive key ("EGFR-TKI" and "egfr tki" give "egfrtki")."""
     return _DROP.sub("", _fold(text).lower())
 
 
 def exact_key(text: str) -> str:
-    """Case-sensitive key for short acronyms whose case carries meaning ("AIs" is not "ais")."""
-    return _DROP.sub("", _fold(text))
+    """Case- and hyphen-sensitive key for short acronyms whose case carries meaning ("AIs" is not "ais",
+    "AC-TH" is not "ACTH"); only whitespace is dropped and dashes are unified to "-"."""
+    return _HYPHENS.sub("-", _SPACE.sub("", _fold(text)))
+
+
+def key_splits(text: str, exact: bool = False) -> tuple[str, frozenset[int], frozenset[int]]:
+    """Key of ``text`` with the key offsets where it had whitespace ("hard") and hyphens ("soft").
+
+    The matcher uses them to refuse key matches whose word structure differs: "the in" must not match the
+    synonym "thein", nor "proteins" the synonym "Protein S", while "EGFR TKI" may match "EGFR-TKI".
+    """
+    text = _fold(text)
+    if not exact:
+        text = text.lower()
+    out: list[str] = []
+    hard: set[int] = set()
+    soft: set[int] = set()
+    pos = 0
+    last = 0
+    for m in _DROP.finditer(text):
+        piece = text[last : m.start()]
+        out.append(piece)
+        pos += len(piece)
+        sep = m.group()
+        if pos:
+            if any(ch.isspace() for ch in sep):
+                hard.add(pos)
+            else:
+                soft.add(pos)
+        if exact and _HYPHENS.search(sep):
+            out.append("-")
+            pos += 1
+        last = m.end()
+    out.append(text[last:])
+    k = "".join(out)
+    return k, frozenset(p for p in hard if p < len(k)), frozenset(p for p in soft if p < len(k))
 
 
 def _fold(text: str) -> str:

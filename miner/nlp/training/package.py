@@ -64,3 +64,16 @@ def load_scores(models_dir: Path = MODELS_DIR) -> dict:
     """The last saved held-out scores (``models/scores.json``), or {}."""
     path = models_dir / "scores.json"
     return json.loads(path.read_text()) if path.is_file() else {}
+
+
+if __name__ == "__main__":
+    import sys
+
+    from miner.nlp.training.registry import spec
+
+    try:
+        for model_name in sys.argv[1:]:
+            print(f"packaged {package(spec(model_name))}")
+    except MinerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(1)

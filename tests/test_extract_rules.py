@@ -1,0 +1,259 @@
+"""One test per construction of the rule-based reader, on sentences written for the tests.
+
+The reader is tested on a rule-only pipeline (the project tokenizer, a sentencizer,
+the project's lexicon drug linker and a small gene/disease EntityRuler) so that these
+tests check the extraction rules, not the accuracy of a statistical model; the
+end-to-end tests in test_extract_e2e.py run the trained pipeline.
+"""
+
+from __future__ import annotations
+
+import pytest
+import spacy
+
+from miner.extract import extract_text, findings_to_dataframe, get_reader
+from miner.schema import validation_errors
+
+GENES = ["KEAP1", "EGFR", "AR-V7", "ABCB1", "HER2", "MET", "PTEN", "BRCA2"]
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    import miner.nlp.drug_linker  # noqa: F401  (registers the factory)
+    from miner.nlp.training.tokenizer import miner_tokenizer
+
+    nlp = spacy.blank("en")
+    nlp.tokenizer = miner_tokenizer(nlp)
+    nlp.add_pipe("sentencizer")
+    ruler = nlp.add_pipe("entity_ruler")
+    ruler.add_patterns(
+        [{"label": "GENE", "pattern": g} for g in GENES]
+        + [{"label": "VARIANT", "pattern": v} for v in ("T790M", "C797S")]
+        + [
+            {"label": "DISEASE", "pattern": [{"LOWER": w} for w in d.split()]}
+            for d in ("lung cancer", "prostate cancer", "breast cancer", "ovarian cancer")
+        ]
+    )
+    nlp.add_pipe("miner_drug_linker")
+    return nlp
+
+
+def read(nlp, text: str):
+    findings = extract_text(text, doc_id="text:test", nlp=nlp)
+    for f in findings:
+        assert validation_errors(f.to_dict()) == []
+        for role, (s, e) in f.offsets.items():
+            assert 0 <= s < e <= len(text), role
+    return findings
+
+
+def one(nlp, text: str):
+    findings = read(nlp, text)
+    assert len(findings) == 1, [(f.drug, f.prior_drug, f.effect, f.rule) for f in findings]
+    return findings[0]
+
+
+def pairs(findings):
+    return {(f.drug.lower(), f.prior_drug.lower(), f.effect) for f in findings}
+
+
+# -- explicit cross-resistance ------------------------------------------------------------------------------
+
+
+def test_resistant_cells_cross_resistant_to_list(nlp):
+    text = "Gefitinib-resistant cells were cross-resistant to osimertinib and erlotinib."
+    found = read(nlp, text)
+    assert pairs(found) == {
+        ("osimertinib", "gefitinib", "cross_resistance"),
+        ("erlotinib", "gefitinib", "cross_resistance"),
+    }
+    f = found[0]
+    assert f.rule == "xres_resistant_to" and f.evidence_level == "in_vitro"
+    assert text[slice(*f.offsets["prior_drug"])] == "Gefitinib"
+    assert f.prior_drug_ids == ["DB00317"] and not f.negated and not f.hedged
+
+
+def test_reversed_roles(nlp):
+    f = one(nlp, "Osimertinib-resistant cells were cross-resistant to gefitinib.")
+    assert (f.drug, f.prior_drug) == ("gefitinib", "Osimertinib")
+
+
+def test_negated_cross_resistance(nlp):
+    f = one(nlp, "Cells resistant to paclitaxel did not show cross-resistance to cisplatin.")
+    assert (f.drug, f.prior_drug, f.effect, f.negated) == ("cisplatin", "paclitaxel", "no_cross_resistance", True)
+
+
+def test_no_cross_resistance_between_with_en_dash(nlp):
+    f = one(nlp, "There was no cross–resistance between docetaxel and cabazitaxel in prostate cancer cells.")
+    assert (f.drug, f.prior_drug, f.effect) == ("cabazitaxel", "docetaxel", "no_cross_resistance")
+    assert f.rule == "xres_between" and f.cancer == "prostate cancer"
+    assert not f.direction_bidirectional  # "between" alone does not state both directions
+
+
+def test_hedged_cross_resistance_with_splice_variant(nlp):
+    f = one(nlp, "Cross-resistance between enzalutamide and abiraterone may be mediated by AR-V7.")
+    assert f.hedged and f.effect == "cross_resistance"
+    assert f.mechanism == "AR-V7" and f.mechanism_type == "splice_variant"
+    assert f.confidence < 0.85  # hedging lowers the confidence
+
+
+def test_resistance_confers_resistance(nlp):
+    f = one(nlp, "Acquired resistance to vemurafenib conferred cross-resistance to dabrafenib.")
+    assert (f.drug, f.prior_drug, f.effect) == ("dabrafenib", "vemurafenib", "cross_resistance")
+
+
+def test_cross_resistance_in_resistant_cells(nlp):
+    f = one(nlp, "We observed cross-resistance to docetaxel in paclitaxel-resistant cells.")
+    assert (f.drug, f.prior_drug, f.effect) == ("docetaxel", "paclitaxel", "cross_resistance")
+
+
+# -- sequence and pretreatment ----------------------------------------------------------------------------
+
+
+def test_reduced_efficacy_previously_treated(nlp):
+    f = one(nlp, "Cabazitaxel showed reduced efficacy in patients previously treated with enzalutamide.")
+    assert (f.drug, f.prior_drug, f.effect, f.kind) == ("Cabazitaxel", "enzalutamide", "reduced_efficacy", "sequential")
+    assert f.evidence_level == "clinical"
+
+
+def test_combination_is_one_prior_regimen(nlp):
+    text = "Trastuzumab plus pertuzumab-pretreated patients had lower response rates to T-DM1."
+    f = one(nlp, text)
+    assert f.drug == "T-DM1" and f.prior_drug == "Trastuzumab plus pertuzumab"
+    assert set(f.prior_drug_ids) == {"DB00072", "DB06366"}
+    assert text[slice(*f.offsets["prior_drug"])] == "Trastuzumab plus pertuzumab"
+
+
+def test_after_progression_retained_activity(nlp):
+    f = one(nlp, "In patients who progressed on trastuzumab, lapatinib retained activity.")
+    assert (f.drug, f.prior_drug, f.effect) == ("lapatinib", "trastuzumab", "no_cross_resistance")
+
+
+def test_post_prefix(nlp):
+    f = one(nlp, "Post-abiraterone, enzalutamide showed limited activity in a phase II trial.")
+    assert (f.drug, f.prior_drug, f.effect) == ("enzalutamide", "abiraterone", "reduced_efficacy")
+
+
+def test_negated_sequence_outcome(nlp):
+    f = one(nlp, "Osimertinib was not effective in patients previously treated with gefitinib.")
+    assert (f.effect, f.negated) == ("reduced_efficacy", True)
+
+
+def test_naive_versus_pretreated(nlp):
+    f = one(nlp, "Response to abiraterone was lower in docetaxel-pretreated than in docetaxel-naive patients.")
+    assert (f.drug, f.prior_drug, f.effect) == ("abiraterone", "docetaxel", "reduced_efficacy")
+
+
+def test_switching_after_failure(nlp):
+    f = one(nlp, "Switching to cabazitaxel after docetaxel failure was effective in a retrospective cohort.")
+    assert (f.drug, f.prior_drug, f.effect, f.kind) == ("cabazitaxel", "docetaxel", "no_cross_resistance", "sequential")
+
+
+def test_reverse_sequence(nlp):
+    # "Y after X beats the reverse" means X after Y works less well
+    f = one(nlp, "Docetaxel after abiraterone is more effective than the reverse sequence.")
+    assert (f.drug, f.prior_drug, f.effect) == ("abiraterone", "Docetaxel", "reduced_efficacy")
+
+
+def test_drug_class_keeps_class_id(nlp):
+    f = one(nlp, "ARSIs showed limited activity after progression on docetaxel.")
+    assert f.drug == "ARSIs" and f.drug_ids == ["class:arsi"]
+
+
+# -- collateral sensitivity ---------------------------------------------------------------------------------
+
+
+def test_collateral_sensitivity_vice_versa(nlp):
+    f = one(nlp, "Doxorubicin-resistant cells were hypersensitive to paclitaxel and vice versa.")
+    assert (f.drug, f.prior_drug, f.effect) == ("paclitaxel", "Doxorubicin", "collateral_sensitivity")
+    assert f.direction_bidirectional
+
+
+def test_remained_sensitive_is_no_cross_resistance(nlp):
+    f = one(nlp, "Cisplatin-resistant ovarian cancer cells remained sensitive to paclitaxel.")
+    assert (f.effect, f.cancer) == ("no_cross_resistance", "ovarian cancer")
+
+
+# -- single-drug resistance and mechanisms ----------------------------------------------------------------
+
+
+def test_variant_confers_resistance(nlp):
+    f = one(nlp, "EGFR T790M confers resistance to gefitinib.")
+    assert (f.drug, f.prior_drug, f.effect) == ("gefitinib", "", "resistance")
+    assert f.mechanism == "EGFR T790M" and f.mechanism_type == "secondary_mutation"
+    assert "EGFR" in f.mechanism_genes
+
+
+def test_resistance_mediated_by_amplification(nlp):
+    f = one(nlp, "Osimertinib resistance was mediated by MET amplification.")
+    assert (f.effect, f.mechanism, f.mechanism_type) == ("resistance", "MET amplification", "amplification")
+
+
+def test_gene_loss_associated(nlp):
+    f = one(nlp, "Loss of HER2 expression was associated with resistance to T-DM1.")
+    assert f.mechanism_type == "target_loss" and f.mechanism_genes == ["ERBB2"]
+
+
+def test_efflux_gene_cross_resistance(nlp):
+    found = read(nlp, "ABCB1 overexpression confers cross-resistance to paclitaxel and docetaxel.")
+    assert {f.drug for f in found} == {"paclitaxel", "docetaxel"}
+    assert {f.mechanism_type for f in found} == {"efflux_transporter"}
+
+
+def test_anaphora_and_next_sentence_mechanism(nlp):
+    text = (
+        "We generated docetaxel-resistant sublines. The resistant cells were cross-resistant to cabazitaxel. "
+        "This was due to ABCB1 overexpression."
+    )
+    f = one(nlp, text)
+    assert (f.drug, f.prior_drug, f.effect) == ("cabazitaxel", "docetaxel", "cross_resistance")
+    assert text[slice(*f.offsets["prior_drug"])] == "docetaxel"  # points at the antecedent
+    assert f.mechanism == "ABCB1 overexpression" and f.sentence.startswith("The resistant cells")
+
+
+# -- no finding where none is stated (precision) -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Gefitinib inhibited the growth of cisplatin-resistant cells.",
+        "Osimertinib reduced tumor growth in gefitinib-resistant xenografts.",
+        "Patients received docetaxel and prednisone every three weeks.",
+        "Cross-resistance is a major clinical problem.",
+        "",
+        "   \n\n  ",
+        "No drug or gene is named in this sentence about resistance.",
+    ],
+)
+def test_no_finding(nlp, text):
+    assert read(nlp, text) == []
+
+
+def test_structured_abstract_section_and_dataframe(nlp):
+    text = (
+        "Title of a study\nBACKGROUND: Little is known.\n"
+        "RESULTS: Erlotinib-resistant cells were cross-resistant to afatinib."
+    )
+    found = read(nlp, text)
+    assert [f.section for f in found] == ["results"]
+    frame = findings_to_dataframe(found)
+    assert list(frame[["drug", "prior_drug", "effect"]].iloc[0]) == ["afatinib", "Erlotinib", "cross_resistance"]
+    assert frame["drug_start"].iloc[0] == text.index("afatinib")
+
+
+def test_prefilter_skips_without_changing_findings(nlp):
+    reader = get_reader(nlp)
+    assert not reader.prefilter.keep("Patients were followed for five years.")
+    assert reader.prefilter.keep("Gefitinib-resistant cells were cross-resistant to osimertinib.")
+    text = ("Filler sentence without drugs. " * 300) + "\n\nGefitinib-resistant cells were cross-resistant to osimertinib."
+    with_filter = extract_text(text, "t", nlp=nlp, prefilter=True)
+    without = extract_text(text, "t", nlp=nlp, prefilter=False)
+    assert [f.id for f in with_filter] == [f.id for f in without] and len(with_filter) == 1
+
+
+def test_long_text_offsets_refer_to_whole_text(nlp):
+    sentence = "Gefitinib-resistant cells were cross-resistant to osimertinib."
+    text = "\n\n".join(["Paragraph without findings about cells and mice."] * 50 + [sentence])
+    (f,) = read(nlp, text)
+    assert text[slice(*f.offsets["sentence"])] == sentence
