@@ -23,6 +23,10 @@ corpus_app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 console = Console()
+#: Above this many files the summary shows one row per command-line argument (rendering
+#: thousands of table rows costs more than importing them).
+_MAX_FILE_ROWS = 30
+_COUNTS = ("inserted", "updated", "unchanged", "deleted")
 err_console = Console(stderr=True)
 
 
@@ -47,6 +51,9 @@ def import_command(
     show_skipped: bool = typer.Option(
         False, "--show-skipped", help="List files inside directories that were skipped as not importable."
     ),
+    per_file: bool = typer.Option(
+        False, "--per-file", help=f"One summary row per file even when more than {_MAX_FILE_ROWS} files were imported."
+    ),
 ) -> None:
     """Import files into the corpus, one transaction per file.
 
@@ -62,18 +69,26 @@ def import_command(
         after = store.count()
     table = Table(title="Import", title_justify="left")
     for col in ("file", "format", "inserted", "updated", "unchanged", "deleted", "status"):
-        table.add_column(col, justify="right" if col not in ("file", "format", "status") else "left", overflow="fold")
+        justify = "left" if col in ("file", "format", "status") else "right"
+        table.add_column(col, justify=justify, overflow="fold")
     skipped = [f for f in report.files if f.skipped]
-    for f in report.files:
-        if f.skipped and not show_skipped:
-            continue
-        status = "[red]failed[/]" if f.failed else ("[dim]skipped[/]" if f.skipped else "[green]ok[/]")
-        table.add_row(
-            Path(f.path).name, f.format, str(f.inserted), str(f.updated), str(f.unchanged), str(f.deleted), status
-        )
+    shown = [f for f in report.files if show_skipped or not f.skipped]
+    if per_file or len(shown) <= _MAX_FILE_ROWS:
+        for f in shown:
+            status = "[red]failed[/]" if f.failed else ("[dim]skipped[/]" if f.skipped else "[green]ok[/]")
+            table.add_row(
+                Path(f.path).name, f.format, str(f.inserted), str(f.updated), str(f.unchanged), str(f.deleted), status
+            )
+    else:  # many files (a directory of efetch records): one row per command-line argument
+        for origin in dict.fromkeys(f.origin for f in shown):
+            group = [f for f in shown if f.origin == origin and not f.skipped]
+            formats = ",".join(sorted({f.format for f in group if f.format}))
+            n_failed = sum(f.failed for f in group)
+            sums = [str(sum(getattr(f, k) for f in group if not f.failed)) for k in _COUNTS]
+            status = f"[red]{n_failed} failed[/]" if n_failed else "[green]ok[/]"
+            table.add_row(f"{origin} ({len(group)} files)", formats, *sums, status)
     table.add_row(
-        "[bold]total[/]", "", *(str(report.total(n)) for n in ("inserted", "updated", "unchanged", "deleted")),
-        f"{len(report.failed)} failed",
+        "[bold]total[/]", "", *(str(report.total(n)) for n in _COUNTS), f"{len(report.failed)} failed",
     )  # fmt: skip
     console.print(table)
     if skipped and not show_skipped:

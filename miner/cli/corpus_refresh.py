@@ -45,7 +45,7 @@ def add_refresh_command(corpus_app: typer.Typer) -> None:
             help="Named query from corpora/queries.toml (see --list). Default: every named query.",
         ),
         term: Optional[str] = typer.Option(
-            None, "--term", "-t", help='An ad-hoc PubMed search term, e.g. \'"cross-resistance"[tiab] AND osimertinib\'.'
+            None, "--term", "-t", help='An ad-hoc PubMed search term, e.g. \'"cross-resistance"\\[tiab] AND osimertinib\'.'
         ),
         since: Optional[str] = typer.Option(
             None, "--since",
@@ -65,12 +65,11 @@ def add_refresh_command(corpus_app: typer.Typer) -> None:
         ),
         list_queries: bool = typer.Option(False, "--list", help="List the named queries and exit."),
     ) -> None:
-        """Fetch new and revised PubMed records into the corpus (incremental and resumable).
+        r"""Fetch new and revised PubMed records into the corpus (incremental and resumable).
 
-        Needs a contact e-mail (NCBI_EMAIL or [ncbi] email in miner.toml); uses NCBI_API_KEY when set
-        (10 instead of 3 requests/s). MINER_EUTILS_URL redirects to a mirror or proxy. Each batch is
-        committed with its progress, so after Ctrl-C, a kill or a network failure the same command
-        continues where it stopped.
+        Needs a contact e-mail (NCBI_EMAIL, or email under \[ncbi] in miner.toml); uses NCBI_API_KEY when set (10 instead of 3 requests/s). MINER_EUTILS_URL redirects to a mirror or proxy.
+
+        Each batch is committed together with its progress, so after Ctrl-C, a kill or a network failure the same command continues where it stopped.
         """
         from miner.cli.main import settings as get_settings
         from miner.corpus.entrez import EntrezClient

@@ -13,6 +13,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from miner.config import Settings
 from miner.errors import MinerError
@@ -67,7 +68,7 @@ def main() -> None:
     try:
         app()
     except MinerError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except BrokenPipeError:  # e.g. `miner corpus show ... | head`
         sys.exit(0)

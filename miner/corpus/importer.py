@@ -38,6 +38,8 @@ class FileResult:
 
     path: str
     format: str = ""
+    #: The path given on the command line this file came from (itself, or its directory).
+    origin: str = ""
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -73,21 +75,21 @@ class ImportReport:
         return not self.failed
 
 
-def expand_paths(paths: Iterable[str | Path]) -> list[tuple[Path, bool]]:
-    """Files to import, as (path, named_explicitly); directories are walked recursively, sorted.
+def expand_paths(paths: Iterable[str | Path]) -> list[tuple[Path, Path]]:
+    """Files to import, as (file, the argument it came from); directories are walked recursively, sorted.
 
     Hidden files are skipped.  A missing path is a user error.
     """
-    out: list[tuple[Path, bool]] = []
+    out: list[tuple[Path, Path]] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             for child in sorted(path.rglob("*")):
                 rel = child.relative_to(path)
                 if child.is_file() and not any(part.startswith(".") for part in rel.parts):
-                    out.append((child, False))
+                    out.append((child, path))
         elif path.is_file():
-            out.append((path, True))
+            out.append((path, path))
         elif path.exists():
             raise MinerError(f"{path}: not a regular file or directory")
         else:
@@ -147,7 +149,8 @@ def import_paths(store: CorpusStore, paths: Iterable[str | Path], progress: bool
     task = progress_bar.add_task("import", total=total, name="") if progress_bar else None
     done = 0
     try:
-        for path, explicit in files:
+        for path, origin in files:
+            explicit = path == origin
             size = path.stat().st_size
             if progress_bar is not None:
                 progress_bar.update(task, completed=done, name=path.name)
@@ -156,7 +159,7 @@ def import_paths(store: CorpusStore, paths: Iterable[str | Path], progress: bool
                 if progress_bar is not None:
                     progress_bar.update(task, completed=_done + consumed)
 
-            result = FileResult(path=str(path))
+            result = FileResult(path=str(path), origin=str(origin))
             try:
                 fmt = detect_format(path)
             except InputFileError as exc:
@@ -169,6 +172,7 @@ def import_paths(store: CorpusStore, paths: Iterable[str | Path], progress: bool
                 continue
             try:
                 result = import_file(store, path, fmt, on_progress)
+                result.origin = str(origin)
             except InputFileError as exc:
                 result.format = fmt
                 result.error = str(exc)

@@ -438,7 +438,7 @@ class Refresher:
                             f"{describe_slice(piece)}: {search.count} records on one day; PubMed serves only "
                             f"the first {self.limit}"
                         )
-                    summary.slices += 1
+                    summary.slices += 1 if search.count else 0
                     summary.matched += search.count
                     self.progress.add_total(min(search.count, self.limit))
                     cursor["current"] = {"slice": piece, "count": search.count, "retstart": 0}
@@ -463,7 +463,7 @@ class Refresher:
                                 save()
                             continue
                         current.update(count=search.count, retstart=0)
-                    summary.slices += 1
+                    summary.slices += 1 if search.count else 0
                     summary.matched += search.count
                     self.progress.add_total(max(0, min(search.count, self.limit) - current["retstart"]))
                 current = cursor["current"]

@@ -407,9 +407,9 @@ class _Handler(BaseHTTPRequestHandler):
             replay.log.append(LoggedRequest(arrived, endpoint, self.command, params, fault.kind if fault else None))
         try:
             if fault and fault.kind == "status":
-                body = b"Service unavailable"
-                if fault.status == 429:  # NCBI's real 429 body echoes the key: clients must not print it
-                    body = b'{"error":"API rate limit exceeded","api-key":"' + params.get("api_key", "").encode() + b'"}'
+                # NCBI's JSON error bodies echo the API key: clients must never print them unmasked.
+                reason = b"API rate limit exceeded" if fault.status == 429 else b"Service error"
+                body = b'{"error":"' + reason + b'","api-key":"' + params.get("api_key", "").encode() + b'"}'
                 self._send(fault.status, body, retry_after=fault.retry_after)
                 return
             if fault and fault.kind == "drop":

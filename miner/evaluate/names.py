@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from typing import Any, Iterable, Protocol, Sequence
 
 from miner.errors import MinerError
@@ -94,8 +94,14 @@ def _words(text: str) -> tuple[str, ...]:
 
 def _initials_cover(short: str, words: Sequence[str]) -> bool:
     """True if ``short`` spells the initials of ``words`` (tki = tyrosine kinase inhibitor)."""
-    short = short[:-1] if len(short) > 2 and short.endswith("s") else short
-    return len(words) >= 2 and "".join(w[0] for w in words) == short
+    return len(words) >= 2 and all(w[0] == c for w, c in zip(words, short)) and len(short) in (len(words), len(words) + 1) and (
+        len(short) == len(words) or short[-1] == "s"
+    )
+
+
+def _acronym_spans(short: str, n: int) -> tuple[int, ...]:
+    """How many words ``short`` could abbreviate (its length, or one less for a plural -s)."""
+    return tuple(k for k in {len(short), len(short) - 1} if 2 <= k <= n)
 
 
 @lru_cache(maxsize=65536)
@@ -105,10 +111,10 @@ def _aligned(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
         return not a and not b
     if _strip_s(a[0]) == _strip_s(b[0]) and _aligned(a[1:], b[1:]):
         return True
-    for k in range(2, len(b) + 1):
+    for k in _acronym_spans(a[0], len(b)):
         if _initials_cover(a[0], b[:k]) and _aligned(a[1:], b[k:]):
             return True
-    for k in range(2, len(a) + 1):
+    for k in _acronym_spans(b[0], len(a)):
         if _initials_cover(b[0], a[:k]) and _aligned(a[k:], b[1:]):
             return True
     return False
@@ -118,12 +124,25 @@ def _strip_s(w: str) -> str:
     return w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
 
 
+#: Names longer than this (chemical names among DrugBank synonyms) are not tried as acronym expansions.
+MAX_ACRONYM_WORDS = 8
+
+
 def names_match(a: Iterable[str], b: Iterable[str]) -> bool:
     """Do two sets of written names denote the same agent by surface form or abbreviation?"""
-    a, b = list(a), list(b)
-    if {surface_key(x) for x in a} & {surface_key(y) for y in b}:
+    return _forms_match(_forms(tuple(a)), _forms(tuple(b)))
+
+
+def _forms(names: tuple[str, ...]) -> tuple[frozenset[str], tuple[tuple[str, ...], ...]]:
+    words = tuple(w for w in dict.fromkeys(_words(n) for n in names) if 0 < len(w) <= MAX_ACRONYM_WORDS)
+    return frozenset(surface_key(n) for n in names) - {""}, words
+
+
+def _forms_match(a: tuple[frozenset[str], tuple], b: tuple[frozenset[str], tuple]) -> bool:
+    if a[0] & b[0]:
         return True
-    return any(_aligned(_words(x), _words(y)) for x in a for y in b)
+    # an acronym consumes several words of the other side, so only unequal word counts can align
+    return any(_aligned(x, y) for x in a[1] for y in b[1] if len(x) != len(y))
 
 
 def _lookup(name: str, lexicon: LexiconLike) -> Any | None:
@@ -194,8 +213,13 @@ class Component:
 
     key: str  # lexicon id, or "name:<surface key>"
     kind: str  # drug | class | name
-    members: frozenset[str]  # drug ids a class covers (empty otherwise)
-    names: tuple[str, ...]  # written forms (lexicon name + synonyms, or the text)
+    members: frozenset[str] = field(compare=False)  # drug ids a class covers (empty otherwise)
+    names: tuple[str, ...] = field(compare=False)  # written forms (lexicon name + synonyms, or the text)
+
+    @cached_property
+    def forms(self) -> tuple[frozenset[str], tuple[tuple[str, ...], ...]]:
+        """Surface keys and word tuples of :attr:`names`, computed once per component."""
+        return _forms(self.names)
 
 
 Agent = tuple[Component, ...]
@@ -253,7 +277,7 @@ def component_score(pred: Component, gold: Component) -> float:
         return EXACT
     if gold.kind == "class" and pred.kind == "drug" and pred.key in gold.members:
         return VIA_CLASS
-    if "name" in (pred.kind, gold.kind) and names_match(pred.names, gold.names):
+    if "name" in (pred.kind, gold.kind) and _forms_match(pred.forms, gold.forms):
         return EXACT
     return 0.0
 

@@ -138,7 +138,7 @@ def unmatched_reason(synonym: str, common: frozenset[str], gene_keys: frozenset[
     alnum = "".join(ch for ch in synonym if ch.isalnum())
     if len(alnum) <= 2:
         return "too short"
-    if synonym.isalpha() and len(synonym) <= 3:
+    if synonym.isalpha() and (len(synonym) <= 3 or (len(synonym) <= 4 and synonym.isupper())):
         return "short acronym"
     if len(synonym) > MAX_MATCH_CHARS:
         return "systematic name"
@@ -186,8 +186,8 @@ def class_surface_forms(spec: dict[str, Any]) -> list[str]:
     for target in spec.get("targets", []):
         for head in spec.get("heads", []):
             base.append(f"{target} {head}".strip())
-            if head == "inhibitor" and target:
-                base.append(f"{target}i")  # CDK4/6i, PARPi, BRAFi
+            if head == "inhibitor" and re.fullmatch(r"[A-Z][A-Za-z0-9/]*[A-Z0-9]", target):
+                base.append(f"{target}i")  # CDK4/6i, PARPi, BRAFi (one-word symbols only)
         if spec.get("anti"):
             base.append(f"anti-{target}")
             base.extend(f"anti-{target} {h}" for h in _ANTI_HEADS)
@@ -259,18 +259,19 @@ def _regimen_id(acronym: str) -> str:
 
 def build_regimens(shared: Path, resolver: NameResolver) -> list[dict[str, Any]]:
     """Regimens from GENIE BPC plus the curated regimen table; members are DrugBank ids."""
-    rows: list[tuple[str, list[str], list[str], str]] = []
+    rows: list[tuple[str, list[str], list[str], str, bool | None]] = []
     genie = shared / "data" / "drug-vocab" / "genie_bpc_regimen_abbreviations.csv"
     with _open_text(genie) as fh:
         reader = csv.reader(fh)
         next(reader)
         for drugs, acronym in reader:
-            rows.append((acronym, [d.strip() for d in drugs.split(",")], [], str(genie.name)))
+            rows.append((acronym, [d.strip() for d in drugs.split(",")], [], str(genie.name), None))
     for row in _table_rows(CURATED_DIR / "regimens.tsv"):
         aliases = [a.strip() for a in row[2].split(",")] if len(row) > 2 and row[2].strip() else []
-        rows.append((row[0], [d.strip() for d in row[1].split(",")], aliases, "curated/regimens.tsv"))
+        reviewed = row[3].strip() == "yes" if len(row) > 3 else None
+        rows.append((row[0], [d.strip() for d in row[1].split(",")], aliases, "curated/regimens.tsv", reviewed))
     records: dict[str, dict[str, Any]] = {}
-    for acronym, member_names, aliases, source in rows:
+    for acronym, member_names, aliases, source, reviewed in rows:
         rid = _regimen_id(acronym)
         if rid in records:
             raise MinerError(f"{source}: regimen {acronym} defined twice")
@@ -285,7 +286,14 @@ def build_regimens(shared: Path, resolver: NameResolver) -> list[dict[str, Any]]
             "categories": [],
             "oncology": True,
             "biologic": False,
-            "unmatched": _unmatched(synonyms, frozenset(), frozenset(), reviewed=set()),
+            # a reviewed row decides for itself; GENIE rows go through the general ambiguity rules
+            "unmatched": (
+                {}
+                if reviewed
+                else {s: "ambiguous acronym" for s in synonyms}
+                if reviewed is False
+                else _unmatched(synonyms, frozenset(), frozenset(), reviewed=set())
+            ),
         }
     return [records[k] for k in sorted(records)]
 

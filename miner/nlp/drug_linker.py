@@ -30,7 +30,7 @@ from spacy.tokens import Doc, Span
 
 from miner.nlp.extensions import register_extensions
 from miner.nlp.lexicon import LexEntry, Lexicon, load_lexicon
-from miner.nlp.normalize import SALT_WORDS, exact_key, key
+from miner.nlp.normalize import SALT_WORDS, exact_key, key, key_splits
 from miner.nlp.spans import covers, place_spans
 
 LABEL = "CHEMICAL"
@@ -73,23 +73,34 @@ class DrugLinker:
     def find_mentions(self, doc: Doc) -> list[tuple[int, int, tuple[str, ...]]]:
         """Non-overlapping (start, end, entry ids) lexicon matches, longest first, left to right."""
         lex = self.lexicon
-        lower = [key(t.text) for t in doc]
+        token_keys = [key_splits(t.text) for t in doc]
         exact = [exact_key(t.text) for t in doc]
         found: list[tuple[int, int, tuple[str, ...]]] = []
         n = len(doc)
         i = 0
         while i < n:
-            if not lower[i] or doc[i].is_punct or doc[i].is_space:
+            if not token_keys[i][0] or doc[i].is_punct or doc[i].is_space:
                 i += 1
                 continue
             best: tuple[int, str] | None = None
             lk = ek = ""
+            hard: set[int] = set()
+            soft: set[int] = set()
+            exact_hard: set[int] = set()
             for j in range(i, min(n, i + self.max_tokens)):
-                if doc[j].is_space or (j > i and doc[j - 1].text in ".;"):
+                if doc[j].is_space or (j > i and doc[j - 1].text in (".", ";")):
                     break
-                lk += lower[j]
+                if j > i:
+                    if doc[j - 1].whitespace_:
+                        hard.add(len(lk))
+                        exact_hard.add(len(ek))
+                    else:
+                        soft.add(len(lk))
+                tok_key, _, tok_soft = token_keys[j]
+                soft.update(len(lk) + p for p in tok_soft)
+                lk += tok_key
                 ek += exact[j]
-                hit = lex.match_id(ek, lk)
+                hit = lex.match_id(ek, lk, exact_hard, hard, soft)  # type: ignore[arg-type]
                 if hit is not None:
                     best = (j + 1, hit)
             if best is not None:
