@@ -26,7 +26,8 @@ TEXT = (
 def gold_row(quote, drug, prior, effect="cross_resistance", n=1, **kw):
     start = TEXT.find(quote)
     row = {"id": f"g000-{n:04d}", "drug": drug, "prior_drug": prior, "effect": effect, "evidence_quote": quote,
-           "offsets": {"evidence_quote": [start, start + len(quote)]}, "source": "gold", "doc_id": "text:review_000"}
+           "offsets": {"evidence_quote": [start, start + len(quote)]}, "source": "gold", "doc_id": "text:review_000",
+           "kind": "sequential" if prior else "acquired"}
     row.update(kw)
     return row
 
@@ -73,6 +74,8 @@ def test_valid_rows_pass(dirs):
         (lambda r: r.update(doc_id="pmid:1"), "names no review"),
         (lambda r: r.update(refs=["12", "99"]), "refs ['99'] not resolved"),
         (lambda r: r.update(prior_drug="", prior_drug_ids=["D_TRAS"]), "prior_drug_ids set but prior_drug is empty"),
+        (lambda r: r.update(kind="acquired"), "expected 'sequential'"),
+        (lambda r: r.update(mechanism_genes=["HER2"]), "write the symbol 'ERBB2'"),
     ],
 )
 def test_broken_rows_are_reported_with_reason(dirs, change, expected):
@@ -229,7 +232,7 @@ def test_real_review_quote_offsets_with_real_lexicon(tmp_path):
     quote = "resistance to gefitinib as well as cross-resistance to afatinib and osimertinib"
     start = text.find(quote)
     assert start > 0
-    row = {"id": "g001-0001", "drug": "afatinib", "prior_drug": "gefitinib", "effect": "cross_resistance",
+    row = {"id": "g001-0001", "drug": "afatinib", "prior_drug": "gefitinib", "effect": "cross_resistance", "kind": "sequential",
            "drug_ids": [], "prior_drug_ids": [], "evidence_quote": quote, "source": "gold", "doc_id": "text:review_001",
            "offsets": {"evidence_quote": [start, start + len(quote)]}}
     gold = write_rows(tmp_path / "review_001.jsonl", [row])

@@ -157,7 +157,7 @@ def read_doi_file(path: Path) -> list[str]:
         text = line.split(" #", 1)[0].strip()
         if not text or text.startswith("#"):
             continue
-        doi = normalize_doi(text.split()[0] if "\t" not in text else text.split("\t")[0])
+        doi = normalize_doi(text).split()[0]  # a DOI, optionally followed by other columns
         if not _DOI.match(doi) or '"' in doi:
             raise InputFileError(path, f"not a DOI: {text[:80]!r}", f"line {lineno}")
         dois.append(doi)

@@ -159,6 +159,24 @@ def _check_ids(data: dict[str, Any], lexicon: LexiconLike) -> list[Problem | str
     return out
 
 
+def _check_coherence(data: dict[str, Any], lexicon: LexiconLike) -> list[Problem | str]:
+    """Guideline rules across fields: sequential iff a prior drug, genes as official symbols."""
+    out: list[Problem | str] = []
+    prior = (data.get("prior_drug") or "").strip()
+    kind = data.get("kind", "acquired")
+    if prior and kind != "sequential":
+        out.append(f"kind is {kind!r} but the row has a prior_drug (expected 'sequential')")
+    if not prior and kind == "sequential":
+        out.append("kind is 'sequential' but prior_drug is empty")
+    for gene in data.get("mechanism_genes", []) or []:
+        if not isinstance(gene, str):
+            continue
+        symbol = lexicon.normalize_gene(gene)
+        if symbol is not None and symbol != gene:  # genes outside the (small) gene lexicon cannot be confirmed
+            out.append(f"mechanism gene {gene!r} is an alias: write the symbol {symbol!r}")
+    return out
+
+
 def _duplicate_key(data: dict[str, Any]) -> tuple:
     return (
         data.get("doc_id", ""),
@@ -206,7 +224,7 @@ def check(gold: str | Path, reviews_dir: str | Path, lexicon: LexiconLike) -> Ch
             if texts[review] is not None and _offsets_well_formed(data.get("offsets")):
                 for reason in _check_offsets(data, texts[review]):
                     add(reason)
-        for item in _check_ids(data, lexicon):
+        for item in [*_check_ids(data, lexicon), *_check_coherence(data, lexicon)]:
             if isinstance(item, Problem):
                 add(item.reason, item.severity)
             else:

@@ -33,6 +33,7 @@ _STOP = frozenset(
     "a an the of in on to and or by with from for via its their this that these those is are was were be been "
     "as at into through due leading lead leads which such other increased decreased".split()
 )
+_SYMBOL = re.compile(r"[A-Z][A-Z0-9]{2,9}")
 _GENE_TOKEN = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
 
 
@@ -66,6 +67,8 @@ def mechanism_genes(finding: Finding, lexicon: LexiconLike) -> frozenset[str]:
         candidates = [token] + (token.split("-") if "-" in token else [])
         for cand in candidates:
             symbol = lexicon.normalize_gene(cand) if _looks_like_gene(cand) else None
+            if symbol is None and _SYMBOL.fullmatch(cand):
+                symbol = cand  # an official-looking symbol the gene lexicon does not list (AURKA, TP73)
             if symbol:
                 genes.add(symbol)
                 break

@@ -142,7 +142,8 @@ def _forms_match(a: tuple[frozenset[str], tuple], b: tuple[frozenset[str], tuple
     if a[0] & b[0]:
         return True
     # an acronym consumes several words of the other side, so only unequal word counts can align
-    return any(_aligned(x, y) for x in a[1] for y in b[1] if len(x) != len(y))
+    # and any alignment starts with the same letter on both sides
+    return any(_aligned(x, y) for x in a[1] for y in b[1] if len(x) != len(y) and x[0][0] == y[0][0])
 
 
 def _lookup(name: str, lexicon: LexiconLike) -> Any | None:

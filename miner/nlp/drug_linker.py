@@ -173,11 +173,54 @@ class DrugLinker:
             return covers(new, old) and len(new) > len(old)
         return False
 
+    def _parenthetical_definitions(
+        self, doc: Doc, found: list[tuple[int, int, tuple[str, ...]]]
+    ) -> dict[tuple[int, int], str]:
+        """Short forms defined right after a drug mention, "trastuzumab emtansine (T-DM1)", and their later uses.
+
+        Complements Schwartz & Hearst, whose character alignment rejects short forms with digits or letters
+        absent from the long form (T-DM1, 5-FU, CDDP): here the long form is already known to be a drug, so
+        any one-word parenthesised short form (letter first, <= 10 characters) that is not itself a different
+        drug is taken as its abbreviation. Every occurrence of the short form in the document is linked, and the
+        short spans are added to ``doc._.abbreviations`` with ``_.long_form`` set to the drug mention.
+        """
+        known = {(s, e): ids for s, e, ids in found}
+        defined: dict[str, tuple[str, Span]] = {}
+        for start, end, ids in found:
+            if len(ids) != 1 or end + 2 >= len(doc) or doc[end].text != "(":
+                continue
+            close = next((k for k in range(end + 1, min(end + 4, len(doc))) if doc[k].text == ")"), None)
+            if close is None or close == end + 1:
+                continue
+            short = doc[end + 1 : close]
+            text = short.text
+            if " " in text or len(text) > 10 or not text[0].isalpha() or short.text in defined:
+                continue
+            other = known.get((short.start, short.end))
+            if other is not None and other[0] != ids[0]:
+                continue
+            defined[text] = (ids[0], doc[start:end])
+        links: dict[tuple[int, int], str] = {}
+        if not defined:
+            return links
+        for i, token in enumerate(doc):
+            for text, (entry_id, long_form) in defined.items():
+                n = len(text.split())
+                if doc[i].text == text.split()[0] or text.startswith(token.text):
+                    span = doc.char_span(token.idx, token.idx + len(text))
+                    if span is not None and span.text == text and span.start == i:
+                        links[(span.start, span.end)] = entry_id
+                        span._.long_form = long_form
+                        doc._.abbreviations.append(span)
+        return links
+
     def __call__(self, doc: Doc) -> Doc:
         lex = self.lexicon
         abbrev_links, foreign = self._abbreviations(doc)
+        found = self.find_mentions(doc)
+        abbrev_links.update(self._parenthetical_definitions(doc, found))
         mentions: dict[tuple[int, int], tuple[tuple[str, ...], str]] = {}
-        for start, end, ids in self.find_mentions(doc):
+        for start, end, ids in found:
             if doc[start:end].text in foreign:
                 continue
             mentions[(start, end)] = (ids, "lexicon")

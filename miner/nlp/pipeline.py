@@ -1,13 +1,190 @@
-"""Placeholder; replaced below."""
+"""Assemble the full miner pipeline: trained core + NER models, then abbreviations, lexicon linking and variants.
+
+:func:`load` looks in ``models/`` (or ``models_dir``) for spaCy pipelines saved by the training stage: the one with
+a parser is the core (tokenizer, tagger, parser, ...); every ``ner`` component of the other pipelines is sourced
+into it (each has its own embedded tok2vec). Each NER writes its entities to a span group and the groups are
+merged afterwards, so no model's predictions are lost to another's. The rule components follow:
+
+    core -> ner_* -> miner_merge_ner -> abbreviation_detector (scispacy) -> miner_drug_linker -> miner_variants
+    -> miner_gene_normalizer
+
+:func:`add_rule_components` adds the rule part to any pipeline (a blank one in tests and lexicon evaluation).
+"""
+
 from __future__ import annotations
+
+import json
+import warnings
 from functools import lru_cache
+from pathlib import Path
+
 import spacy
 from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from miner.config import REPO_ROOT
+from miner.errors import MinerError
+from miner.nlp.extensions import register_extensions
+
+DEFAULT_MODELS_DIR = REPO_ROOT / "models"
+NER_GROUP_PREFIX = "ner:"
+RULE_COMPONENTS = ("abbreviation_detector", "miner_drug_linker", "miner_variants", "miner_gene_normalizer")
+
+
+@Language.factory("miner_stash_ents", default_config={"group": "ner"})
+def make_stash_ents(nlp: Language, name: str, group: str) -> "StashEnts":
+    """Factory for :class:`StashEnts`."""
+    return StashEnts(group)
+
+
+class StashEnts:
+    """Move the entities a NER component just predicted into ``doc.spans[group]`` and clear ``doc.ents``.
+
+    Running several NER models in one pipeline otherwise lets the later one overwrite or clash with the
+    earlier one's entities; stashing lets each predict independently and :class:`MergeNer` combine them.
+    """
+
+    def __init__(self, group: str) -> None:
+        self.group = group
+
+    def __call__(self, doc: Doc) -> Doc:
+        doc.spans[self.group] = list(doc.ents)
+        doc.ents = []
+        return doc
+
+
+@Language.factory("miner_merge_ner", default_config={})
+def make_merge_ner(nlp: Language, name: str) -> "MergeNer":
+    """Factory for :class:`MergeNer`."""
+    return MergeNer()
+
+
+class MergeNer:
+    """Union of the stashed NER predictions without overlaps: the longer span wins, ties go to the earlier model."""
+
+    def __call__(self, doc: Doc) -> Doc:
+        spans: list[tuple[int, int, Span]] = []
+        for order, (name, group) in enumerate(doc.spans.items()):
+            if name.startswith(NER_GROUP_PREFIX):
+                spans.extend((order, i, s) for i, s in enumerate(group))
+        spans.sort(key=lambda t: (-(t[2].end - t[2].start), t[0], t[2].start))
+        taken = [False] * len(doc)
+        kept: list[Span] = list(doc.ents)
+        for e in kept:
+            for i in range(e.start, e.end):
+                taken[i] = True
+        for _, _, span in spans:
+            if not any(taken[i] for i in range(span.start, span.end)):
+                kept.append(span)
+                for i in range(span.start, span.end):
+                    taken[i] = True
+        doc.ents = sorted(kept, key=lambda s: s.start)
+        return doc
+
+
+def add_rule_components(nlp: Language) -> Language:
+    """Append abbreviation detection, drug/class linking, variant patterns and gene normalisation."""
+    import scispacy.abbreviation  # noqa: F401  (registers the "abbreviation_detector" factory)
+
+    import miner.nlp.drug_linker  # noqa: F401  (registers the miner_* factories)
+    import miner.nlp.genes  # noqa: F401
+    import miner.nlp.variants  # noqa: F401
+
+    register_extensions()
+    for name in RULE_COMPONENTS:
+        if name not in nlp.pipe_names:
+            nlp.add_pipe(name)
+    return nlp
 
 
 @lru_cache(maxsize=1)
 def tokenizer_pipeline() -> Language:
+    """A blank English pipeline with the models' tokenizer (scispacy rules + miner's infixes)."""
     from miner.nlp.training.tokenizer import miner_tokenizer
+
     nlp = spacy.blank("en")
     nlp.tokenizer = miner_tokenizer(nlp)
     return nlp
+
+
+def rules_only_pipeline() -> Language:
+    """Tokenizer + rule components, without any statistical model (tests, lexicon evaluation)."""
+    from miner.nlp.training.tokenizer import miner_tokenizer
+
+    nlp = spacy.blank("en")
+    nlp.tokenizer = miner_tokenizer(nlp)
+    return add_rule_components(nlp)
+
+
+def _pipelines(models_dir: Path) -> list[tuple[Path, dict]]:
+    """(path, meta) of every saved spaCy pipeline directly under ``models_dir``."""
+    found = []
+    for meta_path in sorted(models_dir.glob("*/meta.json")):
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise MinerError(f"{meta_path}: unreadable model metadata ({exc}); retrain or remove the model") from exc
+        found.append((meta_path.parent, meta))
+    return found
+
+
+def _load_spacy(path: Path) -> Language:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return spacy.load(path)
+    except (OSError, ValueError, KeyError) as exc:
+        raise MinerError(f"cannot load the spaCy pipeline in {path}: {exc}") from exc
+
+
+def build_pipeline(models_dir: Path) -> Language:
+    """Core pipeline from ``models_dir`` with every NER component sourced in, plus the rule components."""
+    if not models_dir.is_dir():
+        raise MinerError(
+            f"model directory {models_dir} does not exist; train the models with `miner models train` "
+            "(or pass the directory that holds them)"
+        )
+    pipelines = _pipelines(models_dir)
+    cores = [(p, m) for p, m in pipelines if "parser" in m.get("pipeline", [])]
+    if not cores:
+        raise MinerError(
+            f"no trained core pipeline (with a parser) under {models_dir}; train it with `miner models train`"
+        )
+    core_path = cores[0][0]
+    nlp = _load_spacy(core_path)
+    ner_sources = [(p, m) for p, m in pipelines if p != core_path and any(
+        c.startswith("ner") for c in m.get("pipeline", []))]
+    if not ner_sources and "ner" not in "".join(nlp.pipe_names):
+        raise MinerError(
+            f"no trained NER model under {models_dir} (CHEMICAL/DISEASE/GENE); train it with `miner models train`"
+        )
+    for name in [n for n in nlp.pipe_names if n.startswith("ner")]:
+        nlp.add_pipe("miner_stash_ents", name=f"stash_{name}", after=name, config={"group": NER_GROUP_PREFIX + name})
+    for path, meta in ner_sources:
+        source = _load_spacy(path)
+        for name in [n for n in source.pipe_names if n.startswith("ner")]:
+            if name in nlp.pipe_names:
+                continue
+            nlp.add_pipe(name, source=source)
+            nlp.add_pipe("miner_stash_ents", name=f"stash_{name}", config={"group": NER_GROUP_PREFIX + name})
+    nlp.add_pipe("miner_merge_ner")
+    return add_rule_components(nlp)
+
+
+@lru_cache(maxsize=4)
+def _cached(models_dir: Path) -> Language:
+    return build_pipeline(models_dir)
+
+
+def load(models_dir: Path | None = None) -> Language:
+    """The full miner pipeline (core + NER + abbreviations + lexicon + variants + genes), built once and cached."""
+    return _cached(Path(models_dir or DEFAULT_MODELS_DIR).resolve())
+
+
+def check_length(nlp: Language, text: str) -> None:
+    """Raise a clear MinerError for texts longer than the pipeline accepts in one document."""
+    if len(text) > nlp.max_length:
+        raise MinerError(
+            f"text is {len(text):,} characters; the pipeline processes at most {nlp.max_length:,} per document "
+            "(split it into abstracts or paragraphs)"
+        )

@@ -41,7 +41,11 @@ GENIA_OVERSAMPLE = 3
 #: abstracts of GENIA ud/dev kept out of training to pick the best core checkpoint
 CORE_DEV_ABSTRACTS = 25
 #: BC5CDR dev documents kept out of training to pick the best NER checkpoint
-CDR_DEV_DOCS = 100
+CDR_DEV_DOCS = 60
+#: BC2GM dev-split sentences used for checkpoint selection (evaluation time is CPU taken from training)
+GENE_DEV_SENTENCES = 600
+#: share of EWT train documents mixed in (the GENIA test set is biomedical; CPU time is scarce)
+EWT_FRACTION = 0.5
 
 
 def _save(docs: Iterable[Doc], path: Path) -> int:
@@ -95,7 +99,9 @@ def build_core(data: Path, out: Path) -> None:
     train_groups = [g for _, g in abstracts if id(g) not in dev_ids]
     genia_docs = [sentences_to_doc(vocab, sents) for _pmid, sents in train_groups]
     ewt = [ud2_to_genia(s) for s in read_conllu(data / "ud-english-ewt" / "en_ewt-ud-train.conllu.gz")]
-    ewt_docs = [sentences_to_doc(vocab, g) for g in _group_ewt(ewt)]
+    ewt_groups = _group_ewt(ewt)
+    ewt_groups = random.Random(SEED).sample(ewt_groups, int(len(ewt_groups) * EWT_FRACTION))
+    ewt_docs = [sentences_to_doc(vocab, g) for g in ewt_groups]
     heldout = {sentence_key(s.words) for s in read_conllu(genia / "ud" / "test.conllu.gz")}
     pos, dropped = drop_heldout(parse_genia_pos(open_text(genia / "pos" / "train.tsv.gz")), heldout)
     pos_docs = [
@@ -128,7 +134,7 @@ def _ner_docs(docs: Iterable[TextDoc], name: str) -> list[Doc]:
 
 
 def build_cdr(data: Path, out: Path) -> None:
-    """CHEMICAL/DISEASE: BC5CDR train + dev (the last 100 dev docs are the checkpoint-selection dev set)."""
+    """CHEMICAL/DISEASE: BC5CDR train + dev (the last 60 dev docs are the checkpoint-selection dev set)."""
     bc = data / "bc5cdr"
     train = list(parse_pubtator(open_text(bc / "CDR_TrainingSet.PubTator.txt.gz"), PUBTATOR_LABELS))
     dev = list(parse_pubtator(open_text(bc / "CDR_DevelopmentSet.PubTator.txt.gz"), PUBTATOR_LABELS))
@@ -138,7 +144,7 @@ def build_cdr(data: Path, out: Path) -> None:
 
 
 def build_gene(data: Path, out: Path) -> None:
-    """GENE: BC2GM official train minus its 2,500-sentence dev split, plus BioNLP13CG Gene_or_gene_product."""
+    """GENE: BC2GM official train (600 dev-split sentences kept for selection) + BioNLP13CG Gene_or_gene_product."""
     bc2 = data / "bc2gm" / "devel-split"
     train = list(
         bc2_docs(
@@ -152,12 +158,14 @@ def build_gene(data: Path, out: Path) -> None:
             parse_bc2_eval(open_text(bc2 / "devel" / "GENE.eval")),
         )
     )
+    train += dev[GENE_DEV_SENTENCES:]
+    dev = dev[:GENE_DEV_SENTENCES]
     cg = []
     for split in ("train", "devel"):
         for i, (words, tags) in enumerate(parse_iob(open_text(data / "bionlp13cg-iob" / f"{split}.tsv.gz"))):
             text, spans = iob_to_text(words, tags, BIONLP13CG_LABELS)
             cg.append(TextDoc(f"cg-{split}-{i}", text, spans))
-    docs = _ner_docs(train, "BC2GM train") + _ner_docs(cg, "BioNLP13CG train+devel")
+    docs = _ner_docs(train, "BC2GM train (+ unused dev-split sentences)") + _ner_docs(cg, "BioNLP13CG train+devel")
     random.Random(SEED).shuffle(docs)
     _save(docs, out / "gene_train.spacy")
     _save(_ner_docs(dev, "BC2GM devel split (selection)"), out / "gene_dev.spacy")

@@ -43,12 +43,12 @@ MODELS: dict[str, ModelSpec] = {
         ModelSpec(
             "core",
             "core",
-            ("tok2vec", "tagger", "parser", "trainable_lemmatizer"),
+            ("tok2vec", "tagger", "parser"),
             "Biomedical core pipeline: scispacy tokenizer, PTB tagger, UD v1 dependency parser "
-            "(sentence boundaries), trainable lemmatizer.",
+            "(sentence boundaries).",
             (
                 "GENIA UD trees dev + future_use (allenai/genia-dependency-trees), 25 dev abstracts held out for selection",
-                "UD English EWT train (UD v2 labels mapped to GENIA's UD v1 set)",
+                "UD English EWT train, half of its documents (UD v2 labels mapped to GENIA's UD v1 set)",
                 "GENIA POS corpus train (abstracts overlapping GENIA ud/test removed)",
             ),
         ),
@@ -57,7 +57,7 @@ MODELS: dict[str, ModelSpec] = {
             "cdr",
             ("ner_cdr",),
             "CHEMICAL and DISEASE mention recognizer with its own tok2vec (sourceable into the core pipeline).",
-            ("BC5CDR train + dev (last 100 dev documents held out for checkpoint selection)",),
+            ("BC5CDR train + dev (last 60 dev documents held out for checkpoint selection)",),
         ),
         ModelSpec(
             "ner_gene",
@@ -65,7 +65,7 @@ MODELS: dict[str, ModelSpec] = {
             ("ner_gene",),
             "GENE (gene/protein) mention recognizer with its own tok2vec (sourceable into the core pipeline).",
             (
-                "BC2GM official train minus its 2,500-sentence dev split (used for selection)",
+                "BC2GM official train except 600 sentences of its dev split (used for checkpoint selection)",
                 "BioNLP-ST 2013 CG train + devel, Gene_or_gene_product mentions",
             ),
         ),

@@ -1,0 +1,72 @@
+"""Benchmark: does `refresh` use the request rate NCBI allows (>= 90% of 3/s without a key, 10/s with)?
+
+Runs the real refresh engine with the production limiter and retry policy against the local
+replay server (real GENIA records) and measures, from the server's arrival timestamps, the
+sustained request rate and the busiest 1-second window.  Usage:
+
+    python benchmarks/refresh_bench.py [--requests 40] [--batch 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from miner.corpus.entrez import RATE_WITH_KEY, RATE_WITHOUT_KEY, EntrezClient, RateLimiter
+from miner.corpus.refresh import Refresher
+from miner.corpus.replay import ReplayServer, genia_records
+from miner.corpus.store import CorpusStore
+
+
+def busiest_window(times: list[float], window: float = 1.0) -> int:
+    times = sorted(times)
+    best, j = 0, 0
+    for i, t in enumerate(times):
+        while times[j] <= t - window:
+            j += 1
+        best = max(best, i - j + 1)
+    return best
+
+
+def run(rate: int, requests: int, batch: int) -> dict[str, float]:
+    records = genia_records()[: batch * (requests - 1)]
+    api_key = "benchmark-key" if rate == RATE_WITH_KEY else None
+    with ReplayServer(records) as srv, tempfile.TemporaryDirectory() as tmp:
+        client = EntrezClient("bench@example.org", api_key, srv.url, limiter=RateLimiter(rate))
+        with CorpusStore(Path(tmp) / "c.sqlite") as store:
+            start = time.perf_counter()
+            summary = Refresher(client, store, batch_size=batch).refresh_term("bench", "cancer")
+            elapsed = time.perf_counter() - start
+        arrivals = [r.t for r in srv.requests()]
+    assert summary.complete and summary.inserted == len(records)
+    sustained = (len(arrivals) - 1) / (arrivals[-1] - arrivals[0])
+    return {
+        "allowed": rate,
+        "requests": len(arrivals),
+        "records": len(records),
+        "sustained": sustained,
+        "ratio": sustained / rate,
+        "busiest_1s": busiest_window(arrivals),
+        "elapsed": elapsed,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=40, help="requests per scenario (1 esearch + efetches)")
+    parser.add_argument("--batch", type=int, default=20, help="records per efetch batch")
+    args = parser.parse_args()
+    print("| allowed req/s | requests | records | sustained req/s | % of allowed | busiest 1 s window | wall s |")
+    print("|---|---|---|---|---|---|---|")
+    for rate in (RATE_WITHOUT_KEY, RATE_WITH_KEY):
+        r = run(rate, args.requests, args.batch)
+        print(
+            f"| {r['allowed']} | {r['requests']} | {r['records']} | {r['sustained']:.2f} | {100 * r['ratio']:.1f}% "
+            f"| {r['busiest_1s']} | {r['elapsed']:.1f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,191 @@
+"""VARIANT entities: sequence variants and gene-level alterations, by regular patterns over the text.
+
+Patterns follow HGVS nomenclature (den Dunnen et al. 2016, https://varnomen.hgvs.org) and the shorthand
+used in oncology papers (tmVar, Wei et al. 2013/2018, covers the same families):
+
+- ``protein_change``: one-letter (T790M, G12C, V600E, E746_A750del) and three-letter (p.Thr790Met,
+  p.(Gly12Cys)) amino-acid substitutions, deletions, insertions, frameshifts; positions of 2+ digits, so that
+  names like E2F or S1P are not read as variants;
+- ``dna_change``: c./g. HGVS changes (c.2369C>T, c.2235_2249del) and dbSNP ids (rs121434568);
+- ``exon_alteration``: exon 19 deletion(s), exon 20 insertion, MET exon 14 skipping, ex19del, del19;
+- ``splice_variant``: gene-V<n> splice isoforms of a known gene (AR-V7, ARv7, AR-V567es);
+- ``fusion``: GENE1-GENE2 / GENE1::GENE2 where the 3' partner is a known fusion kinase/driver (EML4-ALK,
+  BCR-ABL, CCDC6-RET, TMPRSS2:ERG), or any gene followed by fusion/rearrangement/translocation;
+- ``amplification`` / ``loss`` / ``deletion`` / ``inactivation``: "HER2 amplification", "PTEN loss",
+  "loss of PTEN", "RB1 loss" (the span covers gene and alteration word; the gene's symbol is in
+  ``span._.gene_ids``).
+
+Decision on genes next to a variant: for protein/DNA/exon variants the VARIANT span is the change only and the
+gene stays a separate GENE entity ("EGFR T790M" -> GENE "EGFR" + VARIANT "T790M"); the gene's symbol is copied
+to ``span._.gene_ids``. Splice variants, fusions and gene-level alterations name the gene inside the span.
+
+Overlaps: a VARIANT replaces overlapping statistical GENE/CHEMICAL spans and DISEASE spans that are not longer,
+but never a lexicon-linked drug mention ("KRAS G12C inhibitors" stays a drug class).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from miner.nlp.extensions import register_extensions
+from miner.nlp.lexicon import Lexicon, load_lexicon
+from miner.nlp.spans import covers, place_spans
+
+LABEL = "VARIANT"
+
+_AA1 = "ACDEFGHIKLMNPQRSTVWY"
+_AA3 = "Ala|Arg|Asn|Asp|Cys|Gln|Glu|Gly|His|Ile|Leu|Lys|Met|Phe|Pro|Ser|Thr|Trp|Tyr|Val|Sec|Pyl|Ter"
+_L = r"(?<![A-Za-z0-9])"  # left word boundary that also treats '-' and '/' as boundaries
+_R = r"(?![A-Za-z0-9])"
+_SYMBOL = r"[A-Z][A-Z0-9]{1,9}"
+
+PROTEIN_CHANGE = re.compile(
+    _L + r"(?:p\.\(?)?(?:"
+    rf"(?:{_AA3})\d{{1,4}}(?:_(?:{_AA3})\d{{1,4}})?(?:delins(?:{_AA3})+|ins(?:{_AA3})+|del|dup|fs(?:Ter\d+|\*\d+)?|{_AA3}|\*|=)"
+    rf"|[{_AA1}]\d{{2,4}}(?:_[{_AA1}]\d{{2,4}})?(?:delins[{_AA1}]+|ins[{_AA1}]+|del|dup|fs(?:\*\d+)?|[{_AA1}*X])"
+    r")\)?" + _R
+)
+DNA_CHANGE = re.compile(
+    _L + r"(?:[cgmn]\.[-*]?\d+(?:[+-]\d+)?(?:_[-*]?\d+(?:[+-]\d+)?)?"
+    r"(?:[ACGT]+>[ACGT]+|delins[ACGT]+|del[ACGT]*|ins[ACGT]+|dup[ACGT]*|inv)|rs\d{4,})" + _R
+)
+EXON_ALTERATION = re.compile(
+    _L + r"(?:exon\s?\d{1,2}\s?(?:in-frame\s)?(?:deletions?|del|insertions?|ins|skipping|duplications?|dup)"
+    r"|(?:in-frame\s)?(?:deletions?|insertions?|skipping|duplications?)\s(?:in|of|within)\sexon\s?\d{1,2}"
+    r"|ex\d{1,2}(?:del|ins)|(?:del|ins)\s?(?:ex)?\d{1,2})" + _R,
+    re.IGNORECASE,
+)
+SPLICE_VARIANT = re.compile(_L + r"(?P<gene>[A-Z][A-Z0-9]{0,5})-?[Vv](?P<n>\d{1,3}(?:es)?)" + _R)
+FUSION = re.compile(
+    _L + rf"(?P<g1>{_SYMBOL})(?P<sep>::|-|–|:|/)(?P<g2>{_SYMBOL})"
+    r"(?P<word>\s(?:gene\s)?(?:fusions?|rearrangements?|translocations?))?" + _R
+)
+GENE_FUSION_WORD = re.compile(
+    _L + r"(?P<g1>[A-Za-z][A-Za-z0-9]{1,9})\s(?:gene\s)?(?:fusions?|rearrangements?|translocations?)" + _R
+)
+GENE_THEN_ALTERATION = re.compile(
+    _L + r"(?P<g1>[A-Za-z][A-Za-z0-9/-]{1,11})\s(?:gene\s)?"
+    r"(?P<alt>amplifications?|copy[- ]number\sgains?|gains?|homozygous\sdeletions?|deletions?|loss(?:-of-function)?"
+    r"|inactivation)" + _R
+)
+ALTERATION_OF_GENE = re.compile(
+    _L + r"(?P<alt>loss|deletion|amplification|inactivation)\sof\s(?:the\s)?(?P<g1>[A-Za-z][A-Za-z0-9-]{1,11})"
+    r"(?:\sgene)?" + _R
+)
+#: 3' partners of recurrent oncogenic fusions (a GENE1-GENE2 string ending in one of these is a fusion).
+FUSION_DRIVERS = frozenset(
+    "ALK ROS1 RET NTRK1 NTRK2 NTRK3 ABL1 FGFR1 FGFR2 FGFR3 BRAF RAF1 MET NRG1 ERG ETV1 ETV4 PDGFRA PDGFRB RARA "
+    "JAK2 NUTM1 EGFR".split()
+)
+#: cell lines whose names look like one-letter protein changes
+_NOT_VARIANTS = frozenset({"T47D"})
+_ALTERATION_TYPE = {"amplification": "amplification", "copy": "amplification", "gain": "amplification",
+                    "homozygous": "deletion", "deletion": "deletion", "loss": "loss", "inactivation": "inactivation"}
+
+
+@Language.factory("miner_variants", default_config={})
+def make_variants(nlp: Language, name: str) -> "VariantTagger":
+    """Factory for :class:`VariantTagger` (spaCy registry name ``miner_variants``)."""
+    return VariantTagger(name)
+
+
+class VariantTagger:
+    """Adds VARIANT entities with ``_.variant_type`` and ``_.gene_ids`` (see module docstring)."""
+
+    def __init__(self, name: str = "miner_variants", lexicon: Lexicon | None = None) -> None:
+        register_extensions()
+        self.name = name
+        self.lexicon = lexicon or load_lexicon()
+
+    # -- gene helpers --------------------------------------------------------------------------------------
+
+    def _gene(self, text: str, start: int, end: int, gene_chars: set[int]) -> str | None:
+        """Symbol for a gene string at [start, end): lexicon alias, or a GENE entity's text."""
+        symbol = self.lexicon.normalize_gene(text)
+        if symbol:
+            return symbol
+        if start in gene_chars and re.fullmatch(r"[A-Z][A-Za-z0-9-]*", text):
+            return text.upper()
+        return None
+
+    def _preceding_gene(self, doc: Doc, span: Span, gene_chars: set[int]) -> str | None:
+        """The gene just before a variant: in the same token ("EGFR-T790M") or the previous word(s)."""
+        token = doc[span.start]
+        prefix = doc.text[token.idx : span.start_char] if token.idx < span.start_char else ""
+        if prefix:
+            found = self._gene(prefix.rstrip("-:"), token.idx, span.start_char, gene_chars)
+            if found:
+                return found
+        i = span.start - 1
+        while i >= 0 and doc[i].lower_ in ("gene", "(", "-", ":"):
+            i -= 1
+        if i >= 0:
+            return self._gene(doc[i].text, doc[i].idx, doc[i].idx + len(doc[i].text), gene_chars)
+        return None
+
+    # -- matching ------------------------------------------------------------------------------------------
+
+    def find(self, doc: Doc, gene_chars: set[int]) -> Iterator[tuple[int, int, str, tuple[str, ...]]]:
+        """(start_char, end_char, variant_type, gene symbols) for every pattern match.
+
+        ``gene_chars``: start offsets of statistical GENE entities (genes outside the curated table).
+        """
+        text = doc.text
+        for m in PROTEIN_CHANGE.finditer(text):
+            if m.group() not in _NOT_VARIANTS:
+                yield m.start(), m.end(), "protein_change", ()
+        for m in DNA_CHANGE.finditer(text):
+            yield m.start(), m.end(), "dna_change", ()
+        for m in EXON_ALTERATION.finditer(text):
+            yield m.start(), m.end(), "exon_alteration", ()
+        for m in SPLICE_VARIANT.finditer(text):
+            gene = self.lexicon.normalize_gene(m.group("gene"))
+            if gene:
+                yield m.start(), m.end(), "splice_variant", (gene,)
+        for m in FUSION.finditer(text):
+            g1 = self._gene(m.group("g1"), m.start("g1"), m.end("g1"), gene_chars) or m.group("g1")
+            g2 = self._gene(m.group("g2"), m.start("g2"), m.end("g2"), gene_chars)
+            explicit = m.group("word") is not None
+            if g2 and (explicit or (m.group("sep") != "/" and g2 in FUSION_DRIVERS and g1 != g2)):
+                yield m.start(), m.end(), "fusion", (g1, g2)
+        for m in GENE_FUSION_WORD.finditer(text):
+            gene = self._gene(m.group("g1"), m.start("g1"), m.end("g1"), gene_chars)
+            if gene:
+                yield m.start(), m.end(), "fusion", (gene,)
+        for pattern in (GENE_THEN_ALTERATION, ALTERATION_OF_GENE):
+            for m in pattern.finditer(text):
+                gene = self._gene(m.group("g1"), m.start("g1"), m.end("g1"), gene_chars)
+                if gene:
+                    alt = m.group("alt").lower()
+                    vtype = next((t for word, t in _ALTERATION_TYPE.items() if alt.startswith(word)), "alteration")
+                    yield m.start(), m.end(), vtype, (gene,)
+
+    @staticmethod
+    def _wins(new: Span, old: Span) -> bool:
+        if old.label_ == "CHEMICAL":
+            return old._.drug_label is None
+        if old.label_ == "DISEASE":
+            return covers(new, old) or len(old) <= len(new)
+        return old.label_ in ("GENE", LABEL)
+
+    def __call__(self, doc: Doc) -> Doc:
+        gene_chars = {e.start_char for e in doc.ents if e.label_ == "GENE"}
+        spans: dict[tuple[int, int], tuple[Span, str, tuple[str, ...]]] = {}
+        for start, end, vtype, genes in self.find(doc, gene_chars):
+            span = doc.char_span(start, end, label=LABEL, alignment_mode="expand")
+            if span is None or (span.start, span.end) in spans:
+                continue
+            if not genes and vtype in ("protein_change", "dna_change", "exon_alteration"):
+                gene = self._preceding_gene(doc, span, gene_chars)
+                genes = (gene,) if gene else ()
+            spans[(span.start, span.end)] = (span, vtype, genes)
+        for span in place_spans(doc, [s for s, _, _ in spans.values()], self._wins):
+            _, vtype, genes = spans[(span.start, span.end)]
+            span._.variant_type = vtype
+            span._.gene_ids = genes
+            span._.link_source = "pattern"
+        return doc
