@@ -1,9 +1,92 @@
-"""CLI commands of this stage (filled in by its issue)."""
+"""``miner annotate``: run the NLP pipeline on a text and print its entities with labels and ids."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Optional
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from miner.errors import InputFileError, MinerError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def read_text_file(path: Path) -> str:
+    """File contents as text; invalid UTF-8 bytes are replaced (U+FFFD) with a warning naming the first one."""
+    if not path.exists():
+        raise InputFileError(path, "no such file")
+    if not path.is_file():
+        raise InputFileError(path, "not a regular file")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputFileError(path, f"cannot read ({exc.strerror})") from exc
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        err_console.print(
+            f"[yellow]warning:[/] {path}: invalid UTF-8 at byte {exc.start}; undecodable bytes replaced by U+FFFD",
+            highlight=False,
+        )
+        return data.decode("utf-8", errors="replace")
+
+
+def annotate(
+    text: Optional[str] = typer.Option(None, "--text", "-t", help="Text to annotate."),
+    file: Optional[Path] = typer.Option(None, "--file", "-f", help="UTF-8 text file to annotate (one document)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (entities and abbreviations) instead of a table."),
+    models_dir: Optional[Path] = typer.Option(
+        None, "--models", help="Directory of trained spaCy pipelines. Default: models/ in the repository."
+    ),
+    rules_only: bool = typer.Option(
+        False,
+        "--rules-only",
+        help="Skip the statistical models: lexicon drugs/classes, abbreviations and variant patterns only "
+        "(no DISEASE/GENE entities).",
+    ),
+) -> None:
+    """Print the entities of a text: CHEMICAL (drug / regimen / drug-class sub-label, DrugBank or class ids,
+    classes), DISEASE, GENE (normalised symbol), VARIANT (type, genes), with abbreviation long forms."""
+    if (text is None) == (file is None):
+        raise MinerError("give exactly one of --text or --file")
+    content = text if text is not None else read_text_file(file)  # type: ignore[arg-type]
+    if not content.strip():
+        raise MinerError("nothing to annotate: the text is empty")
+    from miner.nlp.lexicon import load_lexicon
+    from miner.nlp.pipeline import check_length, load, rules_only_pipeline
+    from miner.nlp.records import doc_record
+
+    with err_console.status("loading the NLP pipeline..."):
+        nlp = rules_only_pipeline() if rules_only else load(models_dir)
+    check_length(nlp, content)
+    with err_console.status("annotating..."):
+        doc = nlp(content)
+    record = doc_record(doc, load_lexicon())
+    if as_json:
+        typer.echo(json.dumps(record, ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"{len(record['entities'])} entities", show_lines=False)
+    for col in ("text", "label", "chars", "id", "detail", "classes / genes", "long form"):
+        table.add_column(col)
+    for ent in record["entities"]:
+        detail = ent.get("drug_label") or ent.get("variant_type") or ""
+        if ent.get("name") and ent["name"].lower() != ent["text"].lower():
+            detail = f"{detail} {ent['name']}".strip()
+        extra = ", ".join(ent.get("classes") or ent.get("gene_ids") or [])
+        table.add_row(
+            ent["text"], ent["label"], f"{ent['start']}-{ent['end']}", ent.get("id") or "", detail, extra,
+            ent.get("long_form") or "",
+        )
+    console.print(table)
+    for abbr in record["abbreviations"]:
+        console.print(f"abbreviation: {abbr['short']} = {abbr['long']}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to the main app."""
+    app.command("annotate")(annotate)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import threading
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -320,6 +321,17 @@ class Refresher:
             return wanted
         return max(0, min(wanted, self.max_records - self._fetched_this_run))
 
+    def _plan(self, start: int, end: int) -> list[tuple[int, int]]:
+        """(retstart, retmax) of the batches from ``start`` to ``end``, within the --max budget."""
+        budget = self._budget(end - start)
+        plan = []
+        while budget > 0:
+            n = min(self.batch_size, budget)
+            plan.append((start, n))
+            start += n
+            budget -= n
+        return plan
+
     def _parse_batch(self, body: bytes) -> list[Document | Deletion]:
         head = body[:4096]
         if b"<PubmedArticleSet" not in head and b"<eFetchResult" not in head:
@@ -468,13 +480,19 @@ class Refresher:
                     self.progress.add_total(max(0, min(search.count, self.limit) - current["retstart"]))
                 current = cursor["current"]
                 end = min(current["count"], self.limit)
-                while current["retstart"] < end:
-                    n = self._budget(min(self.batch_size, end - current["retstart"]))
-                    if n == 0:
-                        break
-                    start = current["retstart"]
-                    where = f"batch {start + 1}-{start + n} of {current['count']} ({describe_slice(current['slice'])})"
-                    items = self._fetch_history(search, start, n, where, summary)
+                plan = self._plan(current["retstart"], end)
+                label = f"of {current['count']} ({describe_slice(current['slice'])})"
+                ahead: _Background | None = None
+                for k, (start, n) in enumerate(plan):
+                    where = f"batch {start + 1}-{start + n} {label}"
+                    if ahead is None:
+                        ahead = _Background(self._fetch_history, search, start, n, where, summary)
+                    items = ahead.result()
+                    ahead = None
+                    if k + 1 < len(plan):  # fetch the next batch while this one is stored
+                        s2, n2 = plan[k + 1]
+                        ahead = _Background(self._fetch_history, search, s2, n2, f"batch {s2 + 1}-{s2 + n2} {label}",
+                                            summary)
                     current["retstart"] = start + n
                     self._store_batch(items, summary, save)
                 if current["retstart"] < end:
@@ -624,6 +642,33 @@ class Refresher:
                 self.store.set_query_state(name, {"last_success": ncbi_date(self.today), "cursor": None,
                                                   "not_found": summary.not_found[:1000]})
         return summary, mapping
+
+
+class _Background:
+    """One fetch running in a daemon thread, so the next batch downloads while this one is stored.
+
+    A daemon thread (not an executor) so that Ctrl-C or a failure never waits for it: an
+    unstored prefetched batch is simply fetched again by the next run.
+    """
+
+    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
+        self._result: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(fn, args), daemon=True, name="efetch-ahead")
+        self._thread.start()
+
+    def _run(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        try:
+            self._result = fn(*args)
+        except BaseException as exc:  # handed to the caller by result()
+            self._error = exc
+
+    def result(self) -> Any:
+        while self._thread.is_alive():
+            self._thread.join(0.1)  # short joins keep Ctrl-C responsive
+        if self._error is not None:
+            raise self._error
+        return self._result
 
 
 def _digest(items: Iterable[str]) -> str:

@@ -167,6 +167,36 @@ def assign(edges: dict[tuple[int, int], float], n_gold: int, n_pred: int) -> lis
     return sorted(out)
 
 
+class _GoldIndex:
+    """Gold rows by the drug ids that could match them, so each prediction is scored only against plausible rows.
+
+    A gold row is filed under the keys of its drug and prior-drug components (either may
+    face the prediction's drug when a direction is bidirectional) and under every member
+    of a class component; rows with a name the lexicon does not know are always tried.
+    Pruning only: :func:`pair_score` still decides.
+    """
+
+    def __init__(self, golds: list[Prepared], indices: list[int]) -> None:
+        self.by_key: dict[str, set[int]] = {}
+        self.always: set[int] = set()
+        self.all = set(indices)
+        for i in indices:
+            for comp in (*golds[i].drug, *golds[i].prior):
+                if comp.kind == "name":
+                    self.always.add(i)
+                for k in (comp.key, *comp.members):
+                    self.by_key.setdefault(k, set()).add(i)
+
+    def candidates(self, pred: Prepared) -> list[int]:
+        comps = pred.drug + (pred.prior if pred.finding.direction_bidirectional else ())
+        if any(c.kind == "name" for c in comps):
+            return sorted(self.all)
+        found = set(self.always)
+        for comp in comps:
+            found |= self.by_key.get(comp.key, set())
+        return sorted(found)
+
+
 def candidate_pairs(
     preds: list[Prepared],
     golds: list[Prepared],
@@ -177,12 +207,14 @@ def candidate_pairs(
 
     ``progress`` is called with 1 after each prediction (for a progress bar).
     """
-    by_review: dict[str, list[int]] = {}
+    groups: dict[str, list[int]] = {}
     for i, g in enumerate(golds):
-        by_review.setdefault(g.review, []).append(i)
+        groups.setdefault(g.review if same_review else "", []).append(i)
+    indexes = {review: _GoldIndex(golds, idx) for review, idx in groups.items()}
     out: dict[tuple[int, int], tuple[float, bool]] = {}
     for j, p in enumerate(preds):
-        for i in by_review.get(p.review, ()) if same_review else range(len(golds)):
+        index = indexes.get(p.review if same_review else "")
+        for i in index.candidates(p) if index else ():
             score, swapped = pair_score(p, golds[i])
             if score > 0:
                 out[(i, j)] = (score, swapped)

@@ -201,17 +201,16 @@ class DrugLinker:
                 continue
             defined[text] = (ids[0], doc[start:end])
         links: dict[tuple[int, int], str] = {}
-        if not defined:
-            return links
-        for i, token in enumerate(doc):
-            for text, (entry_id, long_form) in defined.items():
-                n = len(text.split())
-                if doc[i].text == text.split()[0] or text.startswith(token.text):
-                    span = doc.char_span(token.idx, token.idx + len(text))
-                    if span is not None and span.text == text and span.start == i:
-                        links[(span.start, span.end)] = entry_id
-                        span._.long_form = long_form
-                        doc._.abbreviations.append(span)
+        already = {(a.start, a.end) for a in doc._.abbreviations if isinstance(a, Span)}
+        for text, (entry_id, long_form) in defined.items():
+            for m in re.finditer(r"(?<![A-Za-z0-9])" + re.escape(text) + r"(?![A-Za-z0-9])", doc.text):
+                span = doc.char_span(m.start(), m.end())
+                if span is None:
+                    continue
+                links[(span.start, span.end)] = entry_id
+                if (span.start, span.end) not in already:
+                    span._.long_form = long_form
+                    doc._.abbreviations.append(span)
         return links
 
     def __call__(self, doc: Doc) -> Doc:

@@ -28,6 +28,8 @@ from miner.nlp.extensions import register_extensions
 
 DEFAULT_MODELS_DIR = REPO_ROOT / "models"
 NER_GROUP_PREFIX = "ner:"
+# scispacy's AbbreviationDetector runs an empty Matcher on documents without definitions (harmless W036).
+warnings.filterwarnings("ignore", message=r"\[W036\]")
 RULE_COMPONENTS = ("abbreviation_detector", "miner_drug_linker", "miner_variants", "miner_gene_normalizer")
 
 
