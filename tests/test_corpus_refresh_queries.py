@@ -116,3 +116,5 @@ def test_dates_and_slices():
         "2024/01/01", "2024/01/02", "2024/01/03", "2024/01/04",
     )
     assert split_slice({"datetype": "edat", "mindate": "2024/01/01", "maxdate": "2024/01/01"}) is None
+    revised = {"datetype": "mdat", "mindate": "2024/01/01", "maxdate": "2024/02/01", "not_entered": ["a", "b"]}
+    assert all(half["not_entered"] == ["a", "b"] for half in split_slice(revised))

@@ -110,5 +110,10 @@ def test_real_lexicon_keeps_taxane_siblings_apart(name):
     gold = finding("cabazitaxel", "enzalutamide")
     got = pair_score(prepare(finding(name, "enzalutamide"), lex, "000"), prepare(gold, lex, "000"))[0]
     assert (got == 1.0) if name == "cabazitaxel" else (got == 0.0)
+    tki = pair_score(prepare(finding("osimertinib", "first-generation EGFR TKIs"), lex, "000"),
+                     prepare(finding("osimertinib", "EGFR-TKIs"), lex, "000"))[0]
+    broader = pair_score(prepare(finding("osimertinib", "EGFR-TKIs"), lex, "000"),
+                         prepare(finding("osimertinib", "first-generation EGFR TKIs"), lex, "000"))[0]
+    assert tki > 0 and broader == 0  # a subclass matches its gold class, not the other way round
     taxanes = pair_score(prepare(finding(name, "enzalutamide"), lex, "000"), prepare(finding("taxanes", "ARSIs"), lex, "000"))[0]
     assert taxanes > 0  # member of the class on both sides

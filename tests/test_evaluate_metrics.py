@@ -40,7 +40,7 @@ def test_prf_known_values():
 
 def test_scores_per_level_have_known_answers():
     r = evaluate(GOLD, PRED, lexicon=LEX)
-    expected = {"pair": (3, 1, 1), "effect": (2, 2, 2), "effect_exact": (1, 3, 3), "full": (1, 3, 3)}
+    expected = {"pair": (3, 1, 1), "pair+effect": (2, 2, 2), "pair+exact_effect": (1, 3, 3), "full": (1, 3, 3)}
     for level, (tp, fp, fn) in expected.items():
         row = r.score(level)
         assert (row["tp"], row["fp"], row["fn"]) == (tp, fp, fn), level
@@ -54,7 +54,7 @@ def test_per_effect_and_per_review_slices():
     # no_cross_resistance: gold g3 matched at pair level (tp), docetaxel prediction is an fp of that effect
     row = r.score("pair", effect="no_cross_resistance")
     assert (row["tp"], row["fp"], row["fn"]) == (1, 1, 0)
-    row = r.score("effect", effect="no_cross_resistance")
+    row = r.score("pair+effect", effect="no_cross_resistance")
     assert (row["tp"], row["fp"], row["fn"]) == (0, 1, 1)
     assert r.score("pair", review="000") == {**r.score("pair"), "review": "000"}
     with pytest.raises(KeyError):
@@ -68,7 +68,7 @@ def test_misses_and_false_positives_carry_evidence_and_reasons():
     assert miss.reason.iloc[0] == "no prediction with this drug pair"
     fp = r.false_positives[r.false_positives.level == "pair"]
     assert list(fp.drug) == ["docetaxel"] and list(fp.sentence) == ["s4"]
-    eff = r.misses[r.misses.level == "effect"].set_index("gold_id")
+    eff = r.misses[r.misses.level == "pair+effect"].set_index("gold_id")
     assert "effect is cross_resistance (predicted) vs no_cross_resistance (gold)" in eff.loc["g3", "reason"]
     full = r.misses[r.misses.level == "full"].set_index("gold_id")
     assert "mechanism" in full.loc["g2", "reason"]

@@ -255,3 +255,18 @@ def test_real_gold_files_are_all_inspected():
     report = check(DEFAULT_GOLD_DIR, SHARED_DIR / "seeds", default_lexicon())
     assert report.rows == lines
     assert all(p.reason for p in report.problems)
+
+
+def test_cli_rejects_bad_options_and_missing_gold(dirs, monkeypatch):
+    tmp, reviews = dirs
+    gold = write_rows(tmp / "gold" / "review_000.jsonl", good_rows())
+    bad_level = _cli(monkeypatch, ["evaluate", "--gold", str(gold), "--pred", str(gold), "--level", "best"])
+    assert isinstance(bad_level.exception, MinerError) and "--level" in str(bad_level.exception)
+    bad_report = _cli(monkeypatch, ["evaluate", "--gold", str(gold), "--pred", str(gold), "--report", str(tmp / "r.txt")])
+    assert isinstance(bad_report.exception, MinerError) and ".md, .html or .json" in str(bad_report.exception)
+    empty = tmp / "empty"
+    empty.mkdir()
+    no_gold = _cli(monkeypatch, ["gold", "check", "--reviews", str(reviews), "--gold", str(empty)])
+    assert isinstance(no_gold.exception, MinerError) and "no .jsonl file" in str(no_gold.exception)
+    no_reviews = check(gold, tmp / "nowhere", LEX)
+    assert any("reviews directory not found" in p.reason for p in no_reviews.errors)

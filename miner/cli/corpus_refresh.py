@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 from typing import Optional
@@ -108,6 +109,7 @@ def add_refresh_command(corpus_app: typer.Typer) -> None:
         pmids = read_pmid_file(pmid_file) if pmid_file else None
         dois = read_doi_file(doi_file) if doi_file else None
         client = EntrezClient.from_settings(cfg)
+        _show_retries_above_the_bar()
         summaries = []
         with CorpusStore(cfg.db) as store, Progress(
             TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -138,6 +140,16 @@ def add_refresh_command(corpus_app: typer.Typer) -> None:
             for line in s.lines():
                 typer.echo(line)
         typer.echo(f"corpus: {_count(cfg.db)} documents")
+
+
+def _show_retries_above_the_bar() -> None:
+    """Print the client's (already key-masked) retry warnings through rich, above the progress bar."""
+    from rich.logging import RichHandler
+
+    logger = logging.getLogger("miner.corpus.entrez")
+    if not any(isinstance(h, RichHandler) for h in logger.handlers):
+        logger.addHandler(RichHandler(console=console, show_time=False, show_path=False, markup=False))
+        logger.setLevel(logging.WARNING)
 
 
 def _count(db: Path) -> int:

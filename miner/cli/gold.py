@@ -125,10 +125,10 @@ def evaluate_command(
     review: Optional[str] = typer.Option(None, "--review", help="Score one review (000 or 001); every prediction is taken to come from it."),
     report: Optional[Path] = typer.Option(None, "--report", help="Also write a report with misses and false positives: .md, .html or .json."),
     show: int = typer.Option(10, "--show", min=0, help="How many misses and false positives to print per list (full lists in --report)."),
-    level: str = typer.Option("effect", "--level", help="Level whose misses/false positives are printed: pair, effect, effect_exact or full."),
+    level: str = typer.Option("pair+effect", "--level", help="Level whose misses/false positives are printed: pair, pair+effect, pair+exact_effect or full."),
 ) -> None:
     """Score predicted findings against the gold set: precision, recall and F1 at the levels
-    pair, effect (polarity), effect_exact and full (with mechanism), per effect and per review.
+    pair, pair+effect (by polarity), pair+exact_effect and full (pair+effect+mechanism), per effect and per review.
     Matching is one-to-one and deterministic."""
     from miner.evaluate.matcher import LEVELS
 
@@ -143,7 +143,7 @@ def evaluate_command(
     s = result.scores
     overall = s[s.effect == "all"]
     console.print(_table(overall, f"{result.n_gold} gold rows, {result.n_pred} predictions", ["level", "review", "tp", "fp", "fn", "precision", "recall", "f1"]))
-    per_effect = s[(s.effect != "all") & (s.review == "all") & (s.level.isin(["pair", "effect_exact"]))]
+    per_effect = s[(s.effect != "all") & (s.review == "all") & (s.level.isin(["pair", "pair+exact_effect"]))]
     console.print(_table(per_effect, "per effect (gold effect for tp/fn, predicted effect for fp)", ["level", "effect", "tp", "fp", "fn", "precision", "recall", "f1"]))
     if show:
         misses = result.misses[result.misses.level == level]

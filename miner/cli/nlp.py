@@ -8,7 +8,6 @@ from typing import Optional
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from miner.errors import InputFileError, MinerError
 
@@ -70,21 +69,25 @@ def annotate(
     if as_json:
         typer.echo(json.dumps(record, ensure_ascii=False, indent=2))
         return
-    table = Table(title=f"{len(record['entities'])} entities", show_lines=False)
-    for col in ("text", "label", "chars", "id", "detail", "classes / genes", "long form"):
-        table.add_column(col)
+    console.print(f"{len(record['entities'])} entities", style="bold")
     for ent in record["entities"]:
-        detail = ent.get("drug_label") or ent.get("variant_type") or ""
+        parts = [f"{ent['label']:<8}", f"{ent['start']:>6}-{ent['end']:<6}", repr(ent["text"])]
+        if ent.get("id"):
+            parts.append(ent["id"])
+        detail = ent.get("drug_label") or ent.get("variant_type")
+        if detail:
+            parts.append(detail)
         if ent.get("name") and ent["name"].lower() != ent["text"].lower():
-            detail = f"{detail} {ent['name']}".strip()
-        extra = ", ".join(ent.get("classes") or ent.get("gene_ids") or [])
-        table.add_row(
-            ent["text"], ent["label"], f"{ent['start']}-{ent['end']}", ent.get("id") or "", detail, extra,
-            ent.get("long_form") or "",
-        )
-    console.print(table)
+            parts.append(f"= {ent['name']}")
+        if ent.get("classes"):
+            parts.append("classes: " + ", ".join(ent["classes"]))
+        if ent.get("gene_ids"):
+            parts.append("genes: " + ", ".join(ent["gene_ids"]))
+        if ent.get("long_form"):
+            parts.append(f"long form: {ent['long_form']!r}")
+        console.print("  ".join(parts), highlight=False, soft_wrap=True)
     for abbr in record["abbreviations"]:
-        console.print(f"abbreviation: {abbr['short']} = {abbr['long']}", highlight=False)
+        console.print(f"abbreviation: {abbr['short']} = {abbr['long']}", highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

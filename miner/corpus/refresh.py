@@ -212,7 +212,11 @@ def split_slice(piece: dict[str, Any]) -> list[dict[str, Any]] | None:
     if lo >= hi:
         return None
     mid = lo + timedelta(days=(hi - lo).days // 2)
-    return [_slice(datetype, lo, mid), _slice(datetype, mid + timedelta(days=1), hi)]
+    halves = [_slice(datetype, lo, mid), _slice(datetype, mid + timedelta(days=1), hi)]
+    if piece.get("not_entered"):
+        for half in halves:
+            half["not_entered"] = piece["not_entered"]
+    return halves
 
 
 def describe_slice(piece: dict[str, Any]) -> str:
@@ -416,7 +420,9 @@ class Refresher:
                 pending = [_slice(None)]
             else:
                 lo = parse_date(since_text)
-                pending = [_slice("edat", lo, self.today), _slice("mdat", lo, self.today)]
+                # Revised records, minus those just entered (the edat pass fetches them already).
+                revised = {**_slice("mdat", lo, self.today), "not_entered": [ncbi_date(lo), run_date]}
+                pending = [_slice("edat", lo, self.today), revised]
             cursor = {"term": term, "since": since_text, "run_date": run_date, "pending": pending, "current": None}
         summary.mode = "incremental" if cursor["since"] else "full"
         summary.since = cursor["since"]
@@ -521,6 +527,9 @@ class Refresher:
         return summary
 
     def _search(self, term: str, piece: dict[str, Any], what: str) -> SearchResult:
+        if piece.get("not_entered"):
+            lo, hi = piece["not_entered"]
+            term = f'({term}) NOT ("{lo}"[EDAT] : "{hi}"[EDAT])'
         return self.client.esearch(
             term, usehistory=True, retmax=0, datetype=piece["datetype"],
             mindate=piece["mindate"], maxdate=piece["maxdate"], what=what,

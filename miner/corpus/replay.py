@@ -301,6 +301,12 @@ class ReplayServer:
 
     def _match(self, params: dict[str, str]) -> list[str]:
         term = params.get("term", "")
+        # PubMed's entry-date range exclusion: (term) NOT ("a"[EDAT] : "b"[EDAT])
+        excluded = re.fullmatch(r'\((.*)\) NOT \("([\d/]+)"\[EDAT\] : "([\d/]+)"\[EDAT\]\)', term, flags=re.S)
+        if excluded:
+            inner = dict(params, term=excluded.group(1))
+            low, high = _date_bound(excluded.group(2), False), _date_bound(excluded.group(3), True)
+            return [p for p in self._match(inner) if not low <= self._data.records[p].edat <= high]
         dois = re.findall(r'"([^"]+)"\s*\[doi\]', term, flags=re.I)
         if dois:
             wanted = {d.lower() for d in dois}

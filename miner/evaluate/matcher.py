@@ -5,8 +5,8 @@ Three questions, asked per candidate pair of (prediction, gold row):
 * **pair**: same drug and same prior drug, after normalisation (see
   :mod:`miner.evaluate.names`); a gold row marked ``direction_bidirectional`` (or a
   prediction so marked) also matches with the two drugs swapped;
-* **effect**: same polarity (negative: cross_resistance, reduced_efficacy, resistance;
-  neutral: no_cross_resistance; positive: collateral_sensitivity); ``effect_exact``
+* **pair+effect**: same polarity (negative: cross_resistance, reduced_efficacy, resistance;
+  neutral: no_cross_resistance; positive: collateral_sensitivity); ``pair+exact_effect``
   asks for the very same effect;
 * **full**: pair + polarity + mechanism (same normalised genes and compatible type, or,
   when the gold mechanism names no gene, enough content-word overlap).
@@ -26,7 +26,7 @@ from scipy.optimize import linear_sum_assignment
 from miner.evaluate.names import Agent, LexiconLike, agent, agent_score
 from miner.schema import POLARITY, Finding
 
-LEVELS = ("pair", "effect", "effect_exact", "full")
+LEVELS = ("pair", "pair+effect", "pair+exact_effect", "full")
 #: Minimum share of the smaller mechanism's content words found in the other one.
 MIN_TOKEN_OVERLAP = 0.5
 _STOP = frozenset(
@@ -137,11 +137,11 @@ def level_holds(level: str, pred: Prepared, gold: Prepared) -> bool:
     """Given a pair match, does the candidate also hold at ``level``?"""
     if level == "pair":
         return True
-    if level == "effect_exact":
+    if level == "pair+exact_effect":
         return pred.finding.effect == gold.finding.effect
     if pred.polarity != gold.polarity:
         return False
-    return level == "effect" or mechanism_match(pred, gold)
+    return level == "pair+effect" or mechanism_match(pred, gold)
 
 
 def assign(edges: dict[tuple[int, int], float], n_gold: int, n_pred: int) -> list[tuple[int, int, float]]:

@@ -83,7 +83,7 @@ def _describe(pred: Prepared, gold: Prepared, level: str, for_gold: bool) -> str
     """Why a pair-level match does not hold at ``level`` (naming the other side)."""
     p, g = pred.finding, gold.finding
     other = f"prediction {p.id}" if for_gold else f"gold {g.id}"
-    if pred.polarity != gold.polarity or (level == "effect_exact" and p.effect != g.effect):
+    if pred.polarity != gold.polarity or (level == "pair+exact_effect" and p.effect != g.effect):
         return f"pair matches {other} but effect is {p.effect} (predicted) vs {g.effect} (gold)"
     return (
         f"pair and effect match {other} but mechanism {p.mechanism!r} (genes {sorted(pred.genes)}, "

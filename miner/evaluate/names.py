@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any, Iterable, Protocol, Sequence
 
 from miner.errors import MinerError
+from miner.nlp.normalize import key, singular_keys
 
 
 class LexiconLike(Protocol):
@@ -73,19 +74,22 @@ def name_variants(name: str) -> list[str]:
     if m:
         out += [m.group(1), m.group(2)]
     for v in list(out):
-        stripped = _GENERIC_HEAD.sub("", v)
-        stripped = _GENERIC_TAIL.sub("", stripped)
-        if stripped and stripped != v:
-            out.append(stripped)
-        if _ACTION_TAIL.search(stripped):  # "ALK inhibition" names the same agents as "ALK inhibitors"
-            out.append(_ACTION_TAIL.sub(" inhibitors", stripped))
+        headless = _GENERIC_HEAD.sub("", v)
+        for stripped in (headless, _GENERIC_TAIL.sub("", headless)):
+            if stripped and stripped != v:
+                out.append(stripped)
+            if _ACTION_TAIL.search(stripped):  # "ALK inhibition" names the same agents as "ALK inhibitors"
+                out.append(_ACTION_TAIL.sub(" inhibitors", stripped))
     return list(dict.fromkeys(v for v in out if v))
 
 
-def surface_key(text: str) -> str:
-    """Case-, dash- and space-insensitive key ("T–DM1" == "t-dm1" == "TDM1"); plural -s dropped."""
-    words = re.findall(r"[a-z0-9]+", clean(text).lower())
-    return "".join(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in words)
+def surface_keys(text: str) -> frozenset[str]:
+    """Case-, dash- and space-insensitive keys of a name, singular forms included ("T–DM1" == "TDM1").
+
+    The lexicon's own key (:func:`miner.nlp.normalize.key`), so both sides normalise alike.
+    """
+    k = key(text)
+    return frozenset({k, *singular_keys(k)}) - {""}
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -99,6 +103,11 @@ def _initials_cover(short: str, words: Sequence[str]) -> bool:
     )
 
 
+def _same_word(x: str, y: str) -> bool:
+    """Equal up to a plural ending ("inhibitors" == "inhibitor")."""
+    return x == y or bool({x, *singular_keys(x)} & {y, *singular_keys(y)})
+
+
 def _acronym_spans(short: str, n: int) -> tuple[int, ...]:
     """How many words ``short`` could abbreviate (its length, or one less for a plural -s)."""
     return tuple(k for k in {len(short), len(short) - 1} if 2 <= k <= n)
@@ -109,7 +118,7 @@ def _aligned(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     """Word-by-word equality where one word of either side may be an acronym of several of the other."""
     if not a or not b:
         return not a and not b
-    if _strip_s(a[0]) == _strip_s(b[0]) and _aligned(a[1:], b[1:]):
+    if _same_word(a[0], b[0]) and _aligned(a[1:], b[1:]):
         return True
     for k in _acronym_spans(a[0], len(b)):
         if _initials_cover(a[0], b[:k]) and _aligned(a[1:], b[k:]):
@@ -118,10 +127,6 @@ def _aligned(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
         if _initials_cover(b[0], a[:k]) and _aligned(a[k:], b[1:]):
             return True
     return False
-
-
-def _strip_s(w: str) -> str:
-    return w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
 
 
 #: Names longer than this (chemical names among DrugBank synonyms) are not tried as acronym expansions.
@@ -135,7 +140,7 @@ def names_match(a: Iterable[str], b: Iterable[str]) -> bool:
 
 def _forms(names: tuple[str, ...]) -> tuple[frozenset[str], tuple[tuple[str, ...], ...]]:
     words = tuple(w for w in dict.fromkeys(_words(n) for n in names) if 0 < len(w) <= MAX_ACRONYM_WORDS)
-    return frozenset(surface_key(n) for n in names) - {""}, words
+    return frozenset().union(*(surface_keys(n) for n in names)), words
 
 
 def _forms_match(a: tuple[frozenset[str], tuple], b: tuple[frozenset[str], tuple]) -> bool:
@@ -208,14 +213,18 @@ def resolve_name(name: str, lexicon: LexiconLike) -> Resolution:
 # -- agents: what the matcher compares -----------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Component:
-    """One agent of a (possibly combined) therapy: a drug, a class, or an unresolved name."""
+    """One agent of a (possibly combined) therapy: a drug, a class, or an unresolved name.
+
+    Interned (one object per lexicon id or written part, see :func:`_component`), so
+    identity equality and hashing are valid and the matcher's caches stay cheap.
+    """
 
     key: str  # lexicon id, or "name:<surface key>"
     kind: str  # drug | class | name
-    members: frozenset[str] = field(compare=False)  # drug ids a class covers (empty otherwise)
-    names: tuple[str, ...] = field(compare=False)  # written forms (lexicon name + synonyms, or the text)
+    members: frozenset[str]  # drug ids a class covers (empty otherwise)
+    names: tuple[str, ...]  # written forms (lexicon name + synonyms, or the text)
 
     @cached_property
     def forms(self) -> tuple[frozenset[str], tuple[tuple[str, ...], ...]]:
@@ -226,19 +235,27 @@ class Component:
 Agent = tuple[Component, ...]
 
 
-def _component(id_: str, lexicon: LexiconLike) -> list[Component]:
+@lru_cache(maxsize=None)
+def _component(id_: str, lexicon: LexiconLike) -> tuple[Component, ...]:
+    """The components of a lexicon id (a regimen gives its member drugs), one object per id and lexicon."""
     entry = lexicon.get(id_)
     if entry is None:
-        return [Component(id_, "name", frozenset(), (id_,))]
+        return (Component(id_, "name", frozenset(), (id_,)),)
     names = tuple(dict.fromkeys([entry.name, *getattr(entry, "synonyms", ())]))
     if entry.kind == "regimen":
         out: list[Component] = []
         for member in sorted(lexicon.members(id_)):
             out.extend(_component(member, lexicon))
-        return out or [Component(id_, "drug", frozenset(), names)]
+        return tuple(out) or (Component(id_, "drug", frozenset(), names),)
     if entry.kind == "class":
-        return [Component(id_, "class", frozenset(lexicon.members(id_)), names)]
-    return [Component(id_, "drug", frozenset({id_}), names)]
+        return (Component(id_, "class", frozenset(lexicon.members(id_)), names),)
+    return (Component(id_, "drug", frozenset({id_}), names),)
+
+
+@lru_cache(maxsize=65536)
+def _name_component(part: str) -> Component:
+    """A written part the lexicon does not know, compared by spelling and abbreviation."""
+    return Component("name:" + key(part), "name", frozenset(), tuple(name_variants(part)))
 
 
 def agent(name: str, ids: Sequence[str], lexicon: LexiconLike) -> Agent:
@@ -255,9 +272,7 @@ def agent(name: str, ids: Sequence[str], lexicon: LexiconLike) -> Agent:
     comps: list[Component] = []
     for id_ in resolved:
         comps.extend(_component(id_, lexicon))
-    for part in unknown:
-        variants = tuple(name_variants(part))
-        comps.append(Component("name:" + surface_key(part), "name", frozenset(), variants))
+    comps.extend(_name_component(part) for part in unknown)
     unique = {c.key: c for c in comps}
     return tuple(unique[k] for k in sorted(unique))
 
@@ -270,19 +285,22 @@ EXACT, VIA_CLASS, PARTIAL = 1.0, 0.9, 0.7
 def component_score(pred: Component, gold: Component) -> float:
     """How well a predicted agent stands for a gold agent (0 = not at all).
 
-    Same id or same written form: exact.  A drug inside a gold class: via class
-    (docetaxel matches "taxanes" but never its sibling cabazitaxel).  A predicted class
-    does not match a gold member drug: it says less than the gold row.
+    Same id or same written form: exact.  A drug or subclass inside a gold class: via
+    class (docetaxel matches "taxanes" but never its sibling cabazitaxel).  A predicted
+    class does not match a gold member drug or subclass: it says less than the gold row.
     """
     if pred.key == gold.key:
         return EXACT
     if gold.kind == "class" and pred.kind == "drug" and pred.key in gold.members:
         return VIA_CLASS
+    if gold.kind == "class" and pred.kind == "class" and pred.members and pred.members <= gold.members:
+        return VIA_CLASS  # a subclass ("first-generation EGFR TKIs" within "EGFR TKIs")
     if "name" in (pred.kind, gold.kind) and _forms_match(pred.forms, gold.forms):
         return EXACT
     return 0.0
 
 
+@lru_cache(maxsize=262144)
 def agent_score(pred: Agent, gold: Agent) -> float:
     """Score of a predicted agent against a gold agent.
 

@@ -37,6 +37,8 @@ LABEL = "CHEMICAL"
 SPAN_GROUP = "drugs"
 _DRUG_LABELS = {"drug": "DRUG", "regimen": "REGIMEN", "class": "DRUG_CLASS"}
 _COMPOUND_SPLIT = re.compile(r"[/+]")
+#: Regimen spelling variants: "mFOLFOX6", "FOLFOX-4", "mFOLFIRINOX" (modified / schedule number).
+_REGIMEN_VARIANT = re.compile(r"^m?(?P<base>[A-Z][A-Za-z-]*[A-Za-z])-?\d{0,2}$")
 
 
 @Language.factory(
@@ -110,7 +112,7 @@ class DrugLinker:
                 found.append((i, end, (best[1],)))
                 i = end
                 continue
-            compound = self._compound(doc[i].text)
+            compound = self._compound(doc[i].text) or self._regimen_variant(doc[i].text)
             if compound:
                 found.append((i, i + 1, compound))
             i += 1
@@ -129,6 +131,15 @@ class DrugLinker:
                 return None
             ids.append(hit)
         return tuple(ids) if ids else None
+
+    def _regimen_variant(self, text: str) -> tuple[str, ...] | None:
+        """Regimen id for a modified/numbered regimen acronym ("mFOLFOX6" -> FOLFOX), else None."""
+        m = _REGIMEN_VARIANT.match(text)
+        if m is None or m.group("base") == text:
+            return None
+        hit = self.lexicon.match_id(exact_key(m.group("base")), key(m.group("base")))
+        entry = self.lexicon.get(hit) if hit else None
+        return (entry.id,) if entry is not None and entry.kind == "regimen" else None
 
     def _abbreviations(self, doc: Doc) -> tuple[dict[tuple[int, int], str], set[str]]:
         """Short-form spans whose long form is a lexicon entry, and short forms defined as something else."""

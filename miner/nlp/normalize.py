@@ -83,8 +83,11 @@ def singular_keys(k: str) -> tuple[str, ...]:
 
 
 def is_case_sensitive(text: str) -> bool:
-    """True for short acronyms (<= 6 letters/digits, >= 2 capitals): matched with :func:`exact_key`."""
+    """True for short letter-only acronyms (<= 6 letters, >= 2 capitals: "AIs", "ADT", "AC-T"), matched with
+    :func:`exact_key`. Codes with digits ("5-FU", "T-DM1", "CDK4/6i") are distinctive in any case."""
     alnum = [ch for ch in text if ch.isalnum()]
+    if any(ch.isdigit() for ch in alnum):
+        return False
     return len(alnum) <= 6 and sum(ch.isupper() for ch in alnum) >= 2
 
 

@@ -5,7 +5,7 @@ a parser is the core (tokenizer, tagger, parser, ...); every ``ner`` component o
 into it (each has its own embedded tok2vec). Each NER writes its entities to a span group and the groups are
 merged afterwards, so no model's predictions are lost to another's. The rule components follow:
 
-    core -> ner_* -> miner_merge_ner -> abbreviation_detector (scispacy) -> miner_drug_linker -> miner_variants
+    core -> ner_* -> miner_merge_ner -> miner_abbreviations (scispacy's detector) -> miner_drug_linker -> miner_variants
     -> miner_gene_normalizer
 
 :func:`add_rule_components` adds the rule part to any pipeline (a blank one in tests and lexicon evaluation).
@@ -28,9 +28,9 @@ from miner.nlp.extensions import register_extensions
 
 DEFAULT_MODELS_DIR = REPO_ROOT / "models"
 NER_GROUP_PREFIX = "ner:"
-# scispacy's AbbreviationDetector runs an empty Matcher on documents without definitions (harmless W036).
-warnings.filterwarnings("ignore", message=r"\[W036\]")
-RULE_COMPONENTS = ("abbreviation_detector", "miner_drug_linker", "miner_variants", "miner_gene_normalizer")
+# scispacy's tokenizer regexes trigger a Python FutureWarning on compile (not actionable here).
+warnings.filterwarnings("ignore", message="Possible set union", category=FutureWarning)
+RULE_COMPONENTS = ("miner_abbreviations", "miner_drug_linker", "miner_variants", "miner_gene_normalizer")
 
 
 @Language.factory("miner_stash_ents", default_config={"group": "ner"})
@@ -86,9 +86,8 @@ class MergeNer:
 
 def add_rule_components(nlp: Language) -> Language:
     """Append abbreviation detection, drug/class linking, variant patterns and gene normalisation."""
-    import scispacy.abbreviation  # noqa: F401  (registers the "abbreviation_detector" factory)
-
-    import miner.nlp.drug_linker  # noqa: F401  (registers the miner_* factories)
+    import miner.nlp.abbreviations  # noqa: F401  (registers the miner_* factories)
+    import miner.nlp.drug_linker  # noqa: F401
     import miner.nlp.genes  # noqa: F401
     import miner.nlp.variants  # noqa: F401
 

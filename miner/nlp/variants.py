@@ -43,12 +43,11 @@ _L = r"(?<![A-Za-z0-9])"  # left word boundary that also treats '-' and '/' as b
 _R = r"(?![A-Za-z0-9])"
 _SYMBOL = r"[A-Z][A-Z0-9]{1,9}"
 
-PROTEIN_CHANGE = re.compile(
-    _L + r"(?:p\.\(?)?(?:"
+_PROTEIN_CORE = (
     rf"(?:{_AA3})\d{{1,4}}(?:_(?:{_AA3})\d{{1,4}})?(?:delins(?:{_AA3})+|ins(?:{_AA3})+|del|dup|fs(?:Ter\d+|\*\d+)?|{_AA3}|\*|=)"
     rf"|[{_AA1}]\d{{2,4}}(?:_[{_AA1}]\d{{2,4}})?(?:delins[{_AA1}]+|ins[{_AA1}]+|del|dup|fs(?:\*\d+)?|[{_AA1}*X])"
-    r")\)?" + _R
 )
+PROTEIN_CHANGE = re.compile(_L + rf"(?:p\.\((?:{_PROTEIN_CORE})\)|(?:p\.)?(?:{_PROTEIN_CORE}))" + _R)
 DNA_CHANGE = re.compile(
     _L + r"(?:[cgmn]\.[-*]?\d+(?:[+-]\d+)?(?:_[-*]?\d+(?:[+-]\d+)?)?"
     r"(?:[ACGT]+>[ACGT]+|delins[ACGT]+|del[ACGT]*|ins[ACGT]+|dup[ACGT]*|inv)|rs\d{4,})" + _R
@@ -73,7 +72,7 @@ GENE_THEN_ALTERATION = re.compile(
     r"|inactivation)" + _R
 )
 ALTERATION_OF_GENE = re.compile(
-    _L + r"(?P<alt>loss|deletion|amplification|inactivation)\sof\s(?:the\s)?(?P<g1>[A-Za-z][A-Za-z0-9-]{1,11})"
+    _L + r"(?P<alt>(?i:loss|deletion|amplification|inactivation))\sof\s(?:the\s)?(?P<g1>[A-Za-z][A-Za-z0-9-]{1,11})"
     r"(?:\sgene)?" + _R
 )
 #: 3' partners of recurrent oncogenic fusions (a GENE1-GENE2 string ending in one of these is a fusion).
@@ -148,8 +147,10 @@ class VariantTagger:
                 yield m.start(), m.end(), "splice_variant", (gene,)
         for m in FUSION.finditer(text):
             g1 = self._gene(m.group("g1"), m.start("g1"), m.end("g1"), gene_chars) or m.group("g1")
-            g2 = self._gene(m.group("g2"), m.start("g2"), m.end("g2"), gene_chars)
             explicit = m.group("word") is not None
+            g2 = self._gene(m.group("g2"), m.start("g2"), m.end("g2"), gene_chars)
+            if explicit and g2 is None:
+                g2 = m.group("g2")  # "TMPRSS2:ERG fusion": the word makes any symbol pair a fusion
             if g2 and (explicit or (m.group("sep") != "/" and g2 in FUSION_DRIVERS and g1 != g2)):
                 yield m.start(), m.end(), "fusion", (g1, g2)
         for m in GENE_FUSION_WORD.finditer(text):

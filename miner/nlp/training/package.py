@@ -9,6 +9,7 @@ from pathlib import Path
 import spacy
 
 from miner.errors import MinerError
+from miner.nlp.training.lemmas import add_rule_lemmatizer
 from miner.nlp.training.registry import MODELS_DIR, ModelSpec
 
 VERSION = "0.1.0"
@@ -29,6 +30,8 @@ def package(spec: ModelSpec, checkpoint: Path | None = None) -> Path:
     if not (src / "config.cfg").is_file():
         raise MinerError(f"no trained model at {src}; run `miner models train --model {spec.name}` first")
     nlp = spacy.load(src)
+    if "tagger" in nlp.pipe_names:
+        add_rule_lemmatizer(nlp)
     nlp.meta.update(
         {
             "name": f"miner_{spec.name}",

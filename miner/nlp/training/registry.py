@@ -43,9 +43,9 @@ MODELS: dict[str, ModelSpec] = {
         ModelSpec(
             "core",
             "core",
-            ("tok2vec", "tagger", "parser"),
+            ("tok2vec", "tagger", "attribute_ruler", "lemmatizer", "parser"),
             "Biomedical core pipeline: scispacy tokenizer, PTB tagger, UD v1 dependency parser "
-            "(sentence boundaries).",
+            "(sentence boundaries), rule lemmatizer (PTB tag -> UPOS/morph via attribute_ruler).",
             (
                 "GENIA UD trees dev + future_use (allenai/genia-dependency-trees), 25 dev abstracts held out for selection",
                 "UD English EWT train, half of its documents (UD v2 labels mapped to GENIA's UD v1 set)",

@@ -14,6 +14,7 @@ from miner.config import SHARED_DIR
 from miner.errors import MinerError
 from miner.nlp.training.evaluate import evaluate_bc2gm, evaluate_cdr, evaluate_genia
 from miner.nlp.training.registry import MODELS, MODELS_DIR
+from miner.nlp.training import tokenizer as _tokenizer  # noqa: F401  (silences scispacy's regex FutureWarning)
 
 DATA = SHARED_DIR / "data"
 GENIA_TEST = DATA / "genia" / "ud" / "test.conllu.gz"

@@ -20,6 +20,7 @@ on the same token boundaries the pipeline produces at run time.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -27,6 +28,9 @@ import spacy
 from spacy.language import Language
 from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
+
+# scispacy's prefix regex contains "[[" which Python flags as a possible future set union; harmless noise
+warnings.filterwarnings("ignore", message="Possible set union", category=FutureWarning)
 
 #: lower-case heads of hyphenated modifiers ("X-induced", "X-positive") split off their modifier
 ADJECTIVAL_HEADS = (
