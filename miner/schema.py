@@ -142,11 +142,16 @@ def json_schema() -> dict[str, Any]:
     return json.loads(text)
 
 
-def validation_errors(data: dict[str, Any]) -> list[str]:
-    """All schema violations of one finding dict, as readable strings (empty if valid)."""
+@lru_cache(maxsize=1)
+def _validator() -> Any:
     import jsonschema
 
-    validator = jsonschema.Draft202012Validator(json_schema())
+    return jsonschema.Draft202012Validator(json_schema())
+
+
+def validation_errors(data: dict[str, Any]) -> list[str]:
+    """All schema violations of one finding dict, as readable strings (empty if valid)."""
+    validator = _validator()
     errors = []
     for err in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
         where = "/".join(str(p) for p in err.absolute_path) or "(row)"

@@ -160,15 +160,6 @@ def _author_parts(author_list: etree._Element) -> Iterator[etree._Element]:
     return author_list.iter("LastName", "Initials", "CollectiveName")
 
 
-_CITATION_PARTS = (
-    "Article", "PMID", "MeshHeadingList", "ChemicalList", "KeywordList", "DateRevised", "MedlineJournalInfo", "OtherID",
-)  # fmt: skip
-_ARTICLE_PARTS = (
-    "ArticleTitle", "Abstract", "AuthorList", "Journal", "Language", "PublicationTypeList", "ELocationID",
-    "ArticleDate", "VernacularTitle",
-)  # fmt: skip
-
-
 def _citation(citation: etree._Element, record: etree._Element | None, source: str) -> Document:
     """A MedlineCitation (``record`` is its PubmedArticle wrapper, which holds PubmedData).
 
@@ -181,7 +172,6 @@ def _citation(citation: etree._Element, record: etree._Element | None, source: s
     article_date: tuple[str, int | None] = ("", None)
     journal = journal_iso = journal_ta = ""
     other_ids: list[str] = []
-    # iterchildren(tag...) filters in C: no Python proxies for the children we ignore.
     for child in citation:
         tag = child.tag
         if tag == "Article":
@@ -201,9 +191,9 @@ def _citation(citation: etree._Element, record: etree._Element | None, source: s
                         elif jtag == "ISOAbbreviation":
                             journal_iso = (j.text or "").strip()
                         elif jtag == "JournalIssue":
-                            pub = j.find("PubDate")
-                            if pub is not None:
-                                date = _date(pub)
+                            for issue_part in j:
+                                if issue_part.tag == "PubDate":
+                                    date = _date(issue_part)
                 elif ptag == "Language" and not doc.language:
                     doc.language = (part.text or "").strip()
                 elif ptag == "PublicationTypeList":

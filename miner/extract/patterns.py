@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 from spacy.matcher import Matcher
 from spacy.vocab import Vocab
@@ -44,10 +44,18 @@ _WORD = re.compile(r"^[a-z0-9+\-,./()]+$")
 
 @dataclass
 class Element:
-    """One compiled element: its Matcher token spec and the role it plays (if any)."""
+    """One compiled element: its Matcher token spec, its role (if any) and what it needs.
+
+    ``needs`` lists the (attribute, value) pairs of which a unit must have one for
+    this element to match (empty for optional elements and gaps); ``max_gap`` is
+    the longest run a gap element may cover (gaps compile to ``*`` and are
+    checked after matching, which keeps the Matcher's state space small).
+    """
 
     spec: dict[str, Any]
     role: str = ""
+    needs: frozenset[tuple[str, str]] = frozenset()
+    max_gap: int = -1
 
 
 @dataclass
@@ -67,9 +75,8 @@ def _element(token: str, classes: set[str]) -> list[Element]:
     """Compile one element of the pattern syntax (a gap compiles to one element too)."""
     gap = _GAP.match(token)
     if gap:
-        n = int(gap.group(1))
-        spec = {"_": {"xunit": {"NOT_IN": ["DRUG", "BREAK"]}}, "OP": f"{{0,{n}}}"}
-        return [Element(spec)]
+        spec = {"_": {"xunit": {"NOT_IN": ["DRUG", "BREAK"]}}, "OP": "*"}
+        return [Element(spec, max_gap=int(gap.group(1)))]
     op = ""
     if token.endswith("?"):
         token, op = token[:-1], "?"
@@ -93,13 +100,17 @@ def _element(token: str, classes: set[str]) -> list[Element]:
         raise MinerError(f"pattern element {token!r}: do not mix unit types, cue classes and words")
     if units:
         spec: dict[str, Any] = {"_": {"xunit": {"IN": units}}}
+        needs = {("unit", u) for u in units}
     elif cue_classes:
         spec = {"_": {"xcue": {"IN": cue_classes}}}
+        needs = {("cue", c) for c in cue_classes}
     else:
         spec = {"LOWER": {"IN": words}}
+        needs = {("word", w) for w in words}
     if op:
         spec["OP"] = op
-    return [Element(spec, role)]
+        needs = set()
+    return [Element(spec, role, frozenset(needs))]
 
 
 def _expand(text: str, macros: dict[str, list[str]], depth: int = 0) -> list[list[str]]:
@@ -162,24 +173,60 @@ def compile_patterns(data: dict[str, Any], classes: set[str]) -> list[RelationPa
 
 @dataclass
 class PatternSet:
-    """Compiled patterns plus the Matcher that runs them."""
+    """Compiled patterns, one small Matcher per expanded sequence.
+
+    :meth:`matches` runs only the sequences whose required units, cue classes
+    and words all occur in the sentence, so most sentences cost a few set
+    lookups rather than a Matcher run.
+    """
 
     patterns: list[RelationPattern]
-    matcher: Matcher
-    #: Matcher key -> (pattern, sequence index)
-    keys: dict[int, tuple[RelationPattern, int]]
+    entries: list[tuple[RelationPattern, list[Element], Matcher]]
     version: str
+
+    def matches(self, doc: Any, present: set[tuple[str, str]]) -> Iterator[tuple[RelationPattern, dict[str, int]]]:
+        """(pattern, role -> unit index) for every match in the unit Doc ``doc``."""
+        for rp, seq, matcher in self.entries:
+            if not all(el.needs & present for el in seq if el.needs):
+                continue
+            for _key, start, end, align in matcher(doc, with_alignments=True):
+                if not _gaps_ok(seq, align):
+                    continue
+                roles: dict[str, int] = {}
+                for k, el_index in enumerate(align):
+                    role = seq[el_index].role
+                    if role and role not in roles:
+                        roles[role] = start + k
+                yield rp, roles
+
+
+def _gaps_ok(seq: list[Element], align: list[int]) -> bool:
+    counts: dict[int, int] = {}
+    for el_index in align:
+        if seq[el_index].max_gap >= 0:
+            counts[el_index] = counts.get(el_index, 0) + 1
+    return all(n <= seq[i].max_gap for i, n in counts.items())
+
+
+def present_features(units: Iterable[Any]) -> set[tuple[str, str]]:
+    """What a sentence offers to the ``needs`` of pattern elements."""
+    out: set[tuple[str, str]] = set()
+    for u in units:
+        out.add(("unit", u.unit))
+        if u.cue:
+            out.add(("cue", u.cue))
+        out.add(("word", u.text.lower()))
+    return out
 
 
 def build_matcher(patterns: list[RelationPattern], vocab: Vocab, version: str) -> PatternSet:
-    matcher = Matcher(vocab, validate=True)
-    keys: dict[int, tuple[RelationPattern, int]] = {}
+    entries = []
     for rp in patterns:
         for n, seq in enumerate(rp.sequences):
-            key = f"{rp.name}#{n}"
-            matcher.add(key, [[e.spec for e in seq]])
-            keys[vocab.strings[key]] = (rp, n)
-    return PatternSet(patterns, matcher, keys, version)
+            matcher = Matcher(vocab, validate=True)
+            matcher.add(f"{rp.name}#{n}", [[e.spec for e in seq]])
+            entries.append((rp, seq, matcher))
+    return PatternSet(patterns, entries, version)
 
 
 @lru_cache(maxsize=1)

@@ -20,7 +20,14 @@ from miner.extract.combinations import Agent, expand_agents
 from miner.extract.cues import CueLexicon, load_cues
 from miner.extract.mechanism import Mechanism, find_in_next, find_in_sentence, from_gene_unit
 from miner.extract.mentions import Mention, Resolver, default_resolver, mention_from_ent
-from miner.extract.patterns import PatternSet, RelationPattern, build_matcher, compile_patterns, load_pattern_data
+from miner.extract.patterns import (
+    PatternSet,
+    RelationPattern,
+    build_matcher,
+    compile_patterns,
+    load_pattern_data,
+    present_features,
+)
 from miner.extract.prefilter import Prefilter
 from miner.extract.units import Unit, build_units, units_doc
 from miner.schema import Finding
@@ -97,14 +104,7 @@ class Reader:
             return []
         udoc = units_doc(units, self.nlp.vocab)
         readings: list[_Reading] = []
-        for key, start, end, align in self.patterns.matcher(udoc, with_alignments=True):
-            rp, n = self.patterns.keys[key]
-            seq = rp.sequences[n]
-            roles: dict[str, int] = {}
-            for k, el_index in enumerate(align):
-                role = seq[el_index].role
-                if role and role not in roles:
-                    roles[role] = start + k
+        for rp, roles in self.patterns.matches(udoc, present_features(units)):
             reading = self._read_match(rp, roles, units, nxt, memory)
             if reading is not None:
                 readings.append(reading)

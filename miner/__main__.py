@@ -1,0 +1,5 @@
+"""`python -m miner` runs the command line."""
+
+from miner.cli.main import main
+
+main()
