@@ -249,3 +249,10 @@ def test_unusual_layouts_fall_back_without_loss_or_duplicates(tmp_path, tweak):
 def test_pretty_printed_mathml_has_no_layout_spaces():
     (doc,) = parse_pubmed_xml(EUTILS / "biopython-entrez" / "pubmed6.xml")
     assert "maximal oxygen uptake ( V.O2max ) 67.6 \u00b1 4.1 ml\u00b7kg-1\u00b7min-1]" in doc.abstract
+
+
+def test_stream_input_fast_path_and_fallback_agree():
+    recs = [article(str(500 + i), f"<Article><ArticleTitle>R{i}</ArticleTitle></Article>") for i in range(3)]
+    plain = wrap(*recs)
+    odd = wrap(recs[0], "<!-- note -->", recs[1], recs[2])  # forces the fallback after one record
+    assert [d.doc_id for d in parse_bytes(plain)] == [d.doc_id for d in parse_bytes(odd)] == ["pmid:500", "pmid:501", "pmid:502"]

@@ -7,7 +7,7 @@ import spacy
 
 from miner.errors import MinerError
 from miner.extract.cues import CueLexicon, load_cues
-from miner.extract.patterns import build_matcher, compile_patterns, load_pattern_data
+from miner.extract.patterns import build_matcher, compile_patterns, load_pattern_data, present_features
 from miner.extract.units import Unit, units_doc
 
 CLASSES = {"XRES", "RES_TO", "AFFIX_RES"}
@@ -83,8 +83,14 @@ def test_gap_does_not_cross_a_drug_or_clause_break():
 
     ok = units(("X", "DRUG", ""), ("-resistant", "CUE", "AFFIX_RES"), ("cells", "", ""),
                ("cross-resistant", "CUE", "XRES"), ("to", "", ""), ("Y", "DRUG", ""))
-    assert len(ps.matcher(units_doc(ok, nlp.vocab))) == 1
-    blocked = ok[:2] + [Unit("but", 0, 1, "BREAK", "")] + ok[3:]
-    assert ps.matcher(units_doc(blocked, nlp.vocab)) == []
-    other_drug = ok[:2] + [Unit("Z", 0, 1, "DRUG", "")] + ok[3:]
-    assert ps.matcher(units_doc(other_drug, nlp.vocab)) == []
+
+    def run(us):
+        return list(ps.matches(units_doc(us, nlp.vocab), present_features(us)))
+
+    ((rp, roles),) = run(ok)
+    assert roles == {"prior": 0, "cue": 3, "drug": 5}
+    assert run(ok[:2] + [Unit("but", 0, 1, "BREAK", "")] + ok[3:]) == []
+    assert run(ok[:2] + [Unit("Z", 0, 1, "DRUG", "")] + ok[3:]) == []
+    too_long = ok[:2] + [Unit("w", 0, 1, "", "")] * 4 + ok[3:]  # gap of 4 > ~3
+    assert run(too_long) == []
+    assert run(ok[:2] + [Unit("w", 0, 1, "", "")] * 3 + ok[3:])

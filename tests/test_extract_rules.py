@@ -257,3 +257,57 @@ def test_long_text_offsets_refer_to_whole_text(nlp):
     text = "\n\n".join(["Paragraph without findings about cells and mice."] * 50 + [sentence])
     (f,) = read(nlp, text)
     assert text[slice(*f.offsets["sentence"])] == sentence
+
+
+# -- coordination, regimens and filters -------------------------------------------------------------------
+
+
+def test_combination_of_list_is_one_regimen(nlp):
+    f = one(nlp, "The combination of paclitaxel and carboplatin was active in anthracycline-resistant patients.")
+    assert (f.drug, f.prior_drug, f.effect) == ("paclitaxel plus carboplatin", "anthracycline", "no_cross_resistance")
+    assert f.drug_ids == ["DB01229", "DB00958"]
+
+
+def test_subject_list_gives_one_finding_per_drug(nlp):
+    found = read(nlp, "Gemcitabine, vinorelbine and cisplatin were active in patients previously treated with docetaxel.")
+    assert pairs(found) == {
+        (d, "docetaxel", "no_cross_resistance") for d in ("gemcitabine", "vinorelbine", "cisplatin")
+    }
+
+
+def test_drug_coordinated_with_prior_is_not_the_drug(nlp):
+    # both drugs are priors here; nothing is said about one after the other
+    assert read(nlp, "Cell lines resistant to lapatinib and trastuzumab were killed; this could be effective.") == []
+    assert read(nlp, "Cells resistant to lapatinib and trastuzumab could be effectively treated.") == []
+
+
+def test_prevention_of_resistance_is_not_a_sequence(nlp):
+    assert read(nlp, "Pemetrexed is effective in preventing gefitinib resistance in lung cancer cells.") == []
+
+
+def test_drug_free_is_not_an_agent(nlp):
+    assert read(nlp, "This is an active chemotherapy-free option for patients previously treated with letrozole.") == []
+
+
+def test_attributive_active_is_not_an_outcome(nlp):
+    assert read(nlp, "Combining oxaliplatin with active phytochemicals helps in cisplatin-resistant cells.") == []
+
+
+def test_less_sensitive_is_cross_resistance(nlp):
+    f = one(nlp, "Imatinib-resistant cells were less sensitive to nilotinib.")
+    assert (f.drug, f.prior_drug, f.effect) == ("nilotinib", "Imatinib", "cross_resistance")
+
+
+def test_non_cancer_agents_are_left_out(nlp):
+    assert read(nlp, "Rifampicin was still fully active against penicillin-resistant pneumococcal strains.") == []
+
+
+def test_outcome_noun_with_lower(nlp):
+    f = one(nlp, "Response rates to cetuximab were lower in patients previously treated with panitumumab.")
+    assert (f.drug, f.prior_drug, f.effect) == ("cetuximab", "panitumumab", "reduced_efficacy")
+
+
+def test_diminished_resistance_is_not_resistance(nlp):
+    assert read(nlp, "The diminished resistance to doxorubicin was caused by ABCB1 loss.") == []
+    f = one(nlp, "The resistance to doxorubicin was caused by ABCB1 overexpression.")
+    assert (f.effect, f.mechanism_type) == ("resistance", "efflux_transporter")

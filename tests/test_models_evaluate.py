@@ -94,3 +94,22 @@ def test_models_evaluate_rejects_bad_choice():
     result = CliRunner().invoke(app, ["models", "evaluate", "--only", "nonsense"])
     assert result.exit_code != 0
     assert "--only must be" in str(result.exception)
+
+
+def test_models_train_help_and_unknown_model():
+    runner = CliRunner()
+    result = runner.invoke(app, ["models", "train", "--help"])
+    assert result.exit_code == 0 and "--max-steps" in result.output
+    result = runner.invoke(app, ["models", "train", "--model", "bogus"])
+    assert result.exit_code != 0
+    assert "unknown model 'bogus'" in str(result.exception)
+
+
+def test_train_command_uses_config_and_code_file():
+    from miner.nlp.training.registry import MODELS
+    from miner.nlp.training.train import train_command
+
+    cmd = train_command(MODELS["ner_cdr"], max_steps=10)
+    assert cmd[cmd.index("train") + 1].endswith("configs/ner_cdr.cfg")
+    assert cmd[-2:] == ["--training.max_steps", "10"]
+    assert cmd[cmd.index("--code") + 1].endswith("tokenizer.py")

@@ -52,11 +52,12 @@ def test_core_tags_parses_and_splits_sentences(loaded):
     doc = loaded["core"](TEXT)
     assert len(list(doc.sents)) == 2
     assert doc[0].tag_ in {"NNS", "NNP", "NNPS"}  # Patients
-    assert doc[3].tag_ == "VBN"  # treated
-    assert doc[4].tag_ == "IN"  # with
+    assert doc[2].tag_ == "VBN"  # treated
+    assert doc[3].tag_ == "IN"  # with
     for sent in doc.sents:
         assert sum(1 for t in sent if t.dep_ == "ROOT") == 1
-    assert doc[3].dep_ == "ROOT" and doc[1].head.i == 3  # "were" attaches to "treated"
+    assert doc[2].dep_ == "ROOT" and doc[1].head.i == 2  # "were" attaches to "treated"
+    assert doc[0].lemma_ == "patient" and doc[2].lemma_ == "treat"
 
 
 def test_ner_finds_drug_disease_and_genes(loaded):

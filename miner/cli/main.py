@@ -18,6 +18,14 @@ from rich.markup import escape
 from miner.config import Settings
 from miner.errors import MinerError
 
+err_console = Console(stderr=True)
+
+
+def report_error(exc: MinerError) -> None:
+    """One line on stderr, no traceback."""
+    err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+
+
 app = typer.Typer(
     name="miner",
     help=(
@@ -29,7 +37,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-err_console = Console(stderr=True)
 
 
 @app.callback()
@@ -67,8 +74,8 @@ def main() -> None:
     """Console-script entry point."""
     try:
         app()
-    except MinerError as exc:
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+    except MinerError as exc:  # raised outside a command (e.g. while reading the settings file)
+        report_error(exc)
         sys.exit(exc.exit_code)
     except BrokenPipeError:  # e.g. `miner corpus show ... | head`
         sys.exit(0)

@@ -38,7 +38,7 @@ def read_text_file(path: Path) -> str:
 def annotate(
     text: Optional[str] = typer.Option(None, "--text", "-t", help="Text to annotate."),
     file: Optional[Path] = typer.Option(None, "--file", "-f", help="UTF-8 text file to annotate (one document)."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON (entities and abbreviations) instead of a table."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (entities and abbreviations) instead of one line per entity."),
     models_dir: Optional[Path] = typer.Option(
         None, "--models", help="Directory of trained spaCy pipelines. Default: models/ in the repository."
     ),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import tarfile
 import zlib
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +29,15 @@ class CountingReader(io.RawIOBase):
 
     def readable(self) -> bool:
         return True
+
+    def seekable(self) -> bool:
+        return self._raw.seekable()
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self._raw.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._raw.tell()
 
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
         data = self._raw.read(len(buffer))
@@ -68,6 +78,10 @@ class InputFile:
         kind = "compressed byte" if self.compressed else "byte"
         return f"{kind} {self.consumed} of {self.size}"
 
+    def reopen(self) -> "InputFile":
+        """A fresh reader of the same input, from its start (for a parser's second pass)."""
+        return InputFile(self.path)
+
     def close(self) -> None:
         self.stream.close()
         self._buffered.close()
@@ -77,6 +91,51 @@ class InputFile:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class ArchiveMember(InputFile):
+    """One regular file inside a tar archive, read like a file of its own (gzip members too)."""
+
+    def __init__(self, tar: tarfile.TarFile, member: tarfile.TarInfo, archive: Path) -> None:
+        #: Named "archive:member" in messages, so a damaged member is easy to find.
+        self.path = Path(f"{archive}:{member.name}")
+        self.size = member.size
+        self._tar, self._member, self._archive = tar, member, archive
+        raw = tar.extractfile(member)
+        if raw is None:
+            raise InputFileError(self.path, "not a regular file")
+        self._raw = raw
+        self.compressed = raw.read(2) == GZIP_MAGIC
+        raw.seek(0)
+        self.stream = gzip.GzipFile(fileobj=raw, mode="rb") if self.compressed else raw  # type: ignore[assignment]
+
+    @property
+    def consumed(self) -> int:
+        return self._raw.tell()
+
+    def position(self) -> str:
+        return f"byte {self.consumed} of member ({self.size} bytes)"
+
+    def reopen(self) -> "ArchiveMember":
+        return ArchiveMember(self._tar, self._member, self._archive)
+
+    def close(self) -> None:
+        self.stream.close()
+        self._raw.close()
+
+    def head(self, n: int = 8192) -> bytes:
+        """The first n decompressed bytes (for format sniffing); the stream is rewound."""
+        data = self.stream.read(n)
+        self.stream.seek(0)
+        return data
+
+
+def is_archive(path: str | Path) -> bool:
+    """True for tar archives (plain or compressed), which are imported member by member."""
+    try:
+        return tarfile.is_tarfile(path)
+    except (OSError, EOFError, zlib.error):
+        return False
 
 
 def open_input(path: str | Path) -> InputFile:
@@ -97,6 +156,8 @@ def damage_as_input_error(infile: InputFile) -> Iterator[None]:
         raise InputFileError(infile.path, f"corrupt gzip data ({exc})", infile.position()) from exc
     except UnicodeDecodeError as exc:
         raise InputFileError(infile.path, f"not valid UTF-8 ({exc.reason})", infile.position()) from exc
+    except tarfile.TarError as exc:
+        raise InputFileError(infile.path, f"corrupt archive ({exc})", infile.position()) from exc
     except OSError as exc:
         raise InputFileError(infile.path, f"read error ({exc})", infile.position()) from exc
 

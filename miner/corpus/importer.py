@@ -8,15 +8,17 @@ files before and after it are imported normally.
 
 from __future__ import annotations
 
+import tarfile
 import time
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from miner.corpus import bioc_io, medline, pubmed_xml, pubtator
-from miner.corpus.detect import detect_format
+from miner.corpus.detect import detect_format, sniff
 from miner.corpus.document import Deletion, Document
-from miner.corpus.fileio import InputFile, open_input
+from miner.corpus.fileio import ArchiveMember, InputFile, damage_as_input_error, is_archive, open_input
 from miner.corpus.store import CorpusStore
 from miner.errors import InputFileError, MinerError
 
@@ -97,6 +99,19 @@ def expand_paths(paths: Iterable[str | Path]) -> list[tuple[Path, Path]]:
     return out
 
 
+def _ingest(store: CorpusStore, items: Iterator[Document | Deletion], result: FileResult, tick: Callable[[], None] | None) -> None:
+    """Upsert documents / apply deletions, counting outcomes into ``result``."""
+    for n, item in enumerate(items, 1):
+        if isinstance(item, Deletion):
+            if store.mark_deleted(item.doc_id):
+                result.deleted += 1
+        else:
+            outcome = store.upsert(item)
+            setattr(result, outcome, getattr(result, outcome) + 1)
+        if tick is not None and n % _PROGRESS_EVERY == 0:
+            tick()
+
+
 def import_file(
     store: CorpusStore, path: str | Path, fmt: str | None = None, on_progress: Callable[[int], None] | None = None
 ) -> FileResult:
@@ -110,17 +125,55 @@ def import_file(
     result.format = fmt or detect_format(path)
     reader = READERS[result.format]
     with open_input(path) as infile, store.transaction():
-        for n, item in enumerate(reader(infile, path.name), 1):
-            if isinstance(item, Deletion):
-                if store.mark_deleted(item.doc_id):
-                    result.deleted += 1
-            else:
-                outcome = store.upsert(item)
-                setattr(result, outcome, getattr(result, outcome) + 1)
-            if on_progress is not None and n % _PROGRESS_EVERY == 0:
-                on_progress(infile.consumed)
+        tick = (lambda: on_progress(infile.consumed)) if on_progress is not None else None
+        _ingest(store, reader(infile, path.name), result, tick)
     if on_progress is not None:
         on_progress(infile.consumed)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def import_archive(
+    store: CorpusStore, path: str | Path, on_progress: Callable[[int], None] | None = None
+) -> FileResult:
+    """Import every importable member of a tar archive (.tar, .tar.gz, ...) in ONE transaction.
+
+    The archive is the unit, like a file: a damaged member or a truncated archive rolls
+    the whole archive back.  Members of unknown format (READMEs) are skipped.
+    """
+    path = Path(path)
+    result = FileResult(path=str(path), format="tar")
+    started = time.perf_counter()
+    formats: set[str] = set()
+    skipped = 0
+    with open_input(path) as outer:
+        counter = outer._counter  # compressed bytes read: progress over the archive file
+        try:
+            tar = tarfile.open(fileobj=outer.stream if outer.compressed else outer._buffered, mode="r:*")
+        except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
+            raise InputFileError(path, f"not a readable tar archive ({exc})") from exc
+        last = "(start)"
+        with tar, store.transaction():
+            try:
+                for member in tar:
+                    if not member.isfile() or Path(member.name).name.startswith("."):
+                        continue
+                    last = member.name
+                    with ArchiveMember(tar, member, path) as infile, damage_as_input_error(infile):
+                        fmt = sniff(infile.head())
+                        if fmt is None:
+                            skipped += 1
+                            continue
+                        formats.add(fmt)
+                        tick = (lambda: on_progress(counter.count)) if on_progress is not None else None
+                        _ingest(store, READERS[fmt](infile, Path(member.name).name), result, tick)
+                    if on_progress is not None:
+                        on_progress(counter.count)
+            except (tarfile.TarError, EOFError, zlib.error) as exc:
+                raise InputFileError(path, f"corrupt or truncated archive ({exc})", f"after member {last}") from exc
+    result.format = "tar:" + ",".join(sorted(formats)) if formats else "tar"
+    if skipped:
+        result.skipped = f"{skipped} member(s) of unknown format skipped"
     result.seconds = time.perf_counter() - started
     return result
 
@@ -160,6 +213,15 @@ def import_paths(store: CorpusStore, paths: Iterable[str | Path], progress: bool
                     progress_bar.update(task, completed=_done + consumed)
 
             result = FileResult(path=str(path), origin=str(origin))
+            if is_archive(path):
+                try:
+                    result = import_archive(store, path, on_progress)
+                except InputFileError as exc:
+                    result.format, result.error = "tar", str(exc)
+                result.origin = str(origin)
+                report.files.append(result)
+                done += size
+                continue
             try:
                 fmt = detect_format(path)
             except InputFileError as exc:

@@ -14,6 +14,7 @@ from miner.extract.mentions import Mention
 from miner.extract.units import Unit
 
 _SKIP = {"(", ")", "[", "]"}
+_STRENGTH = ("", "comma", "list", "regimen")
 
 
 @dataclass
@@ -41,6 +42,10 @@ class Agent:
     def key(self) -> str:
         return "+".join(sorted(m.key for m in self.mentions))
 
+    @property
+    def oncology(self) -> bool:
+        return any(m.oncology for m in self.mentions)
+
 
 def _neighbours(units: list[Unit], i: int, step: int, blocked: set[int]) -> list[tuple[str, int]]:
     """Drug units joined to unit ``i`` going one way: [(join kind, index)] in order."""
@@ -55,7 +60,8 @@ def _neighbours(units: list[Unit], i: int, step: int, blocked: set[int]) -> list
         if u.cue == "JOIN_REGIMEN":
             join = "regimen"
         elif u.cue == "JOIN_LIST":
-            join = join if join == "regimen" else "list"
+            kind = "comma" if u.text == "," else "list"
+            join = max(join, kind, key=_STRENGTH.index)
         elif u.unit == "DRUG" and join and j not in blocked:
             out.append((join, j))
             join = ""
@@ -65,30 +71,52 @@ def _neighbours(units: list[Unit], i: int, step: int, blocked: set[int]) -> list
     return out
 
 
+def group_indexes(units: list[Unit], i: int, blocked: set[int] | None = None) -> list[list[int]]:
+    """Unit indexes of the agents drug unit ``i`` stands for: [[regimen members], [list mate], ...].
+
+    Regimen partners (plus, +, "in combination with") join ``i``'s group; list
+    mates (and, or, commas) form groups of their own, on both sides of ``i``.
+    A list introduced by "combination of"/"combined" is one regimen.
+    """
+    blocked = blocked or set()
+    left = _neighbours(units, i, -1, blocked)
+    right = _neighbours(units, i, 1, blocked)
+    if not any(join == "list" for join, _ in left + right):
+        # commas without and/or separate clauses ("After X, Y was active"), not list items
+        left = left[: next((k for k, (join, _) in enumerate(left) if join == "comma"), len(left))]
+        right = right[: next((k for k, (join, _) in enumerate(right) if join == "comma"), len(right))]
+    first = min([i] + [j for _, j in left])
+    last = max([i] + [j for _, j in right])
+    # "the combination of X and Y", "X and Y combination", "X combined with Y and Z": one regimen
+    combo_before = any(u.cue == "COMBINATION_WORD" for u in units[max(0, first - 2) : first])
+    combo_after = bool(left or right) and last + 1 < len(units) and units[last + 1].cue == "COMBO_NOUN"
+    combo = combo_before or combo_after or any(join == "regimen" for join, _ in left + right)
+    groups: list[list[int]] = [[i]]
+    for seq, step in ((left, -1), (right, 1)):
+        current = groups[0]
+        for join, j in seq:
+            if join == "regimen" or combo:
+                current.append(j)
+            else:
+                current = [j]
+                if step == -1:
+                    groups.insert(0, current)
+                else:
+                    groups.append(current)
+    return groups
+
+
 def expand_agents(units: list[Unit], i: int, blocked: set[int] | None = None) -> list[Agent]:
     """The agents that the drug unit ``i`` stands for, with its regimen partners and list mates.
 
     ``blocked`` holds unit indexes already used by another role of the same
     match (so "between X and Y" does not merge X into Y's list).
     """
-    blocked = blocked or set()
     if units[i].mention is None:
         return []
-    groups: list[list[int]] = [[i]]
-    for step in (-1, 1):
-        current = groups[0] if step == -1 else groups[-1]
-        for join, j in _neighbours(units, i, step, blocked):
-            if join == "regimen":
-                current.append(j)
-            else:
-                if step == -1:
-                    # only a preceding list mate when the list also continues past i ("X, Y and Z")
-                    break
-                current = [j]
-                groups.append(current)
     agents: list[Agent] = []
     seen: set[str] = set()
-    for g in groups:
+    for g in group_indexes(units, i, blocked):
         mentions: list[Mention] = []
         for idx in sorted(g):
             m = units[idx].mention

@@ -46,6 +46,15 @@ def negated_before(units: list[Unit], trigger: int) -> bool:
     return False
 
 
+#: Cue classes that, right before the trigger, weaken it into something else ("diminished resistance to X").
+ATTENUATORS = {"LOWER_ADJ", "OVERCOME"}
+
+
+def attenuated(units: list[Unit], trigger: int) -> bool:
+    """The trigger is modified by a decrease or reversal, which no effect of the schema expresses."""
+    return trigger > 0 and units[trigger - 1].cue in ATTENUATORS and units[trigger].cue != "LOWER_ADJ"
+
+
 def has_cue(units: list[Unit], cue: str) -> bool:
     return any(u.cue == cue for u in units)
 

@@ -30,6 +30,8 @@ class Mention:
     kind: str  # DRUG | GENE | DISEASE
     label: str = ""  # DRUG | REGIMEN | DRUG_CLASS | GENE | VARIANT | DISEASE
     ids: list[str] = field(default_factory=list)
+    #: an anticancer agent, regimen or class (lexicon flag); findings need one on each side
+    oncology: bool = False
 
     @property
     def key(self) -> str:
@@ -43,6 +45,8 @@ class Resolver(Protocol):
     def drug(self, text: str) -> tuple[str, list[str]] | None: ...
 
     def gene(self, text: str) -> str: ...
+
+    def oncology(self, ids: list[str]) -> bool: ...
 
 
 class LexiconResolver:
@@ -65,6 +69,16 @@ class LexiconResolver:
         if label not in DRUG_LABELS:
             return None
         return label, ids
+
+    def oncology(self, ids: list[str]) -> bool:
+        """True if any id is an anticancer drug, regimen or class in the lexicon."""
+        if self.lexicon is None:
+            return False
+        for i in ids:
+            entry = self.lexicon.get(i)
+            if entry is not None and entry.oncology:
+                return True
+        return False
 
     def gene(self, text: str) -> str:
         if self.lexicon is None:
@@ -122,7 +136,8 @@ def mention_from_ent(ent: Span, resolver: Resolver, base: int = 0) -> Mention | 
             label, ids = found
         if label not in DRUG_LABELS:
             return None
-        return Mention(text, start, end, "DRUG", label, ids or ([ent.kb_id_] if ent.kb_id_ else []))
+        ids = ids or ([ent.kb_id_] if ent.kb_id_ else [])
+        return Mention(text, start, end, "DRUG", label, ids, resolver.oncology(ids))
     if ent.label_ == "GENE":
         gene = _ext(ent, "gene_id") or resolver.gene(ent.text)
         return Mention(text, start, end, "GENE", "GENE", [gene] if gene else [])

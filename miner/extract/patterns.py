@@ -68,6 +68,8 @@ class RelationPattern:
     effect: str = ""
     effect_by_cue: dict[str, str] = field(default_factory=dict)
     effect_by_sentence: dict[str, str] = field(default_factory=dict)
+    #: drug and prior may be members of one coordination ("cross-resistance between X and Y")
+    coordinated_roles: bool = False
     sequences: list[list[Element]] = field(default_factory=list)
 
 
@@ -153,6 +155,7 @@ def compile_patterns(data: dict[str, Any], classes: set[str]) -> list[RelationPa
             effect=entry.get("effect", ""),
             effect_by_cue=dict(entry.get("effect_by_cue", {})),
             effect_by_sentence=dict(entry.get("effect_by_sentence", {})),
+            coordinated_roles=bool(entry.get("coordinated_roles", False)),
         )
         effects = [rp.effect] if rp.effect else []
         effects += list(rp.effect_by_cue.values()) + list(rp.effect_by_sentence.values())

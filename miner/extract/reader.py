@@ -16,7 +16,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from miner.extract import context as ctx
-from miner.extract.combinations import Agent, expand_agents
+from miner.extract.combinations import Agent, expand_agents, group_indexes
 from miner.extract.cues import CueLexicon, load_cues
 from miner.extract.mechanism import Mechanism, find_in_next, find_in_sentence, from_gene_unit
 from miner.extract.mentions import Mention, Resolver, default_resolver, mention_from_ent
@@ -64,8 +64,16 @@ class _Reading:
 class Reader:
     """Reads findings from parsed Docs with one pipeline, one cue lexicon and one pattern set."""
 
-    def __init__(self, nlp: Language, resolver: Resolver | None = None, cues: CueLexicon | None = None) -> None:
+    def __init__(
+        self,
+        nlp: Language,
+        resolver: Resolver | None = None,
+        cues: CueLexicon | None = None,
+        oncology_only: bool = True,
+    ) -> None:
         self.nlp = nlp
+        #: keep only findings whose agents are anticancer drugs, regimens or classes (lexicon flag)
+        self.oncology_only = oncology_only
         self.cues = cues or load_cues()
         self.resolver = resolver or default_resolver()
         data, digest = load_pattern_data()
@@ -125,6 +133,8 @@ class Reader:
             effect = found[0] if found else ""
         if not effect:
             return None
+        if ctx.attenuated(units, trigger):
+            return None
         negated = ctx.negated_before(units, trigger)
         if negated:
             flipped = ctx.NEGATED_EFFECT.get(effect)
@@ -132,16 +142,24 @@ class Reader:
                 return None
             effect = flipped
         used = set(roles.values())
-        drugs = expand_agents(units, drug_i, used - {drug_i})
+        drugs = [a for a in expand_agents(units, drug_i, used - {drug_i}) if a.oncology or not self.oncology_only]
+        if not drugs:
+            return None
         priors: list[Agent] = []
         anaphora = False
         if "prior" in roles:
             p = roles["prior"]
             if units[p].unit == "DRUG":
+                # the drug must not be coordinated with the prior ("resistant to X and Y" names two priors)
+                if not rp.coordinated_roles and any(
+                    drug_i in g for g in group_indexes(units, p, used - {p, drug_i})
+                ):
+                    return None
                 priors = expand_agents(units, p, used - {p})
             else:
                 priors = memory.resolve(units[p])
                 anaphora = True
+            priors = [a for a in priors if a.oncology or not self.oncology_only]
             if not priors:
                 return None
         mech: Mechanism | None = None
@@ -179,9 +197,10 @@ class Reader:
             readings = self._readings(sent, nxt, memory)
             if readings:
                 evidence = self._evidence(sents, idx)
-                findings.extend(
-                    self._findings(sent, readings, doc_id, evidence, memory, sections.at(sent.start - section_base))
-                )
+                findings.extend(self._findings(sent, readings, doc_id, evidence, memory))
+                for f in findings:
+                    if not f.section:  # the label in force where the drug is named
+                        f.section = sections.at(f.offsets["drug"][0] - section_base)
             memory.update(sent.units)
         return findings
 
@@ -203,7 +222,6 @@ class Reader:
         doc_id: str,
         evidence: str,
         memory: ctx.DocMemory,
-        section: str,
     ) -> list[Finding]:
         hedged = ctx.has_cue(sent.units, "HEDGE")
         bidirectional = ctx.has_cue(sent.units, "BIDIR")
@@ -212,8 +230,8 @@ class Reader:
         for r in readings:
             for drug in r.drugs:
                 for prior in r.priors or [None]:
-                    if prior is not None and prior.key == drug.key:
-                        continue
+                    if prior is not None and {m.key for m in prior.mentions} & {m.key for m in drug.mentions}:
+                        continue  # "X plus Y after X": a regimen containing the prior is not read
                     conf = r.pattern.confidence
                     conf -= HEDGE_PENALTY if hedged else 0.0
                     conf -= ANAPHORA_PENALTY if r.anaphora else 0.0
@@ -241,7 +259,6 @@ class Reader:
                         evidence_level=evidence,
                         cancer=cancer,
                         doc_id=doc_id,
-                        section=section,
                         sentence=sent.span.text.strip(),
                         offsets=offsets,
                         rule=r.pattern.name,

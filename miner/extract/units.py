@@ -24,6 +24,8 @@ from miner.extract.mentions import Mention, Resolver
 
 #: Tokens a gap in a pattern may not cross: a new clause usually starts a new statement.
 CLAUSE_BREAKS = {";", "whereas", "while", "but", "although", "though", "however", "conversely", "unlike"}
+#: Cue classes that also end a gap: "X is effective in preventing Y resistance" says nothing about X after Y.
+BLOCKING_CUES = {"OVERCOME"}
 _HYPHENS = "-\u2010\u2011\u2012\u2013"
 _SPLIT_HYPHEN = re.compile(f"[{_HYPHENS}]")
 _SPLIT_COMBO = re.compile(r"\s*(?:\+|/)\s*")
@@ -107,9 +109,8 @@ def build_units(
             continue
         if i in cue_at:
             span = cue_at[i]
-            units.append(
-                Unit(span.text, base + span.start_char, base + span.end_char, "CUE", span.label_, None, i)
-            )
+            kind = "BREAK" if span.label_ in BLOCKING_CUES else "CUE"
+            units.append(Unit(span.text, base + span.start_char, base + span.end_char, kind, span.label_, None, i))
             i = span.end
             continue
         split = _split_glued(tok, cues, resolver, base)
@@ -119,6 +120,10 @@ def build_units(
             kind = "BREAK" if tok.lower_ in CLAUSE_BREAKS else ""
             units.append(Unit(tok.text, base + tok.idx, base + tok.idx + len(tok), kind, "", None, i))
         i += 1
+    # "chemotherapy-free", "steroid-sparing": the name does not denote an agent given
+    for k in range(len(units) - 1):
+        if units[k].unit == "DRUG" and units[k + 1].cue == "AFFIX_NOT":
+            units[k].unit, units[k].mention = "", None
     return units
 
 
@@ -138,7 +143,8 @@ def _split_glued(tok: Token, cues: CueLexicon, resolver: Resolver, base: int) ->
             if found:
                 cut = start + len(stem)
                 return [
-                    Unit(stem, start, cut, "DRUG", "", Mention(stem, start, cut, "DRUG", found[0], found[1]), tok.i),
+                    Unit(stem, start, cut, "DRUG", "", Mention(stem, start, cut, "DRUG", found[0], found[1],
+                                                                     resolver.oncology(found[1])), tok.i),
                     Unit(text[len(stem):], cut, start + len(text), "CUE", cues.suffix_class[last], None, tok.i),
                 ]
         if len(parts) >= 2 and first in cues.prefix_class:
@@ -149,7 +155,7 @@ def _split_glued(tok: Token, cues: CueLexicon, resolver: Resolver, base: int) ->
                 return [
                     Unit(text[: len(parts[0]) + 1], start, cut, "CUE", cues.prefix_class[first], None, tok.i),
                     Unit(rest, cut, start + len(text), "DRUG", "", Mention(rest, cut, start + len(text), "DRUG",
-                                                                          found[0], found[1]), tok.i),
+                                                                          found[0], found[1], resolver.oncology(found[1])), tok.i),
                 ]
     if "+" in text or "/" in text:
         pieces = [p for p in _SPLIT_COMBO.split(text) if p]
@@ -161,7 +167,8 @@ def _split_glued(tok: Token, cues: CueLexicon, resolver: Resolver, base: int) ->
                     s = text.index(piece, pos)
                     if out:
                         out.append(Unit("+", start + pos, start + s, "CUE", "JOIN_REGIMEN", None, tok.i))
-                    m = Mention(piece, start + s, start + s + len(piece), "DRUG", found[0], found[1])  # type: ignore[index]
+                    m = Mention(piece, start + s, start + s + len(piece), "DRUG", found[0], found[1],  # type: ignore[index]
+                                resolver.oncology(found[1]))  # type: ignore[index]
                     out.append(Unit(piece, m.start, m.end, "DRUG", "", m, tok.i))
                     pos = s + len(piece)
                 return out

@@ -56,6 +56,7 @@ class DrugRecord:
     id: str
     name: str
     biologic: bool
+    structure: bool  # has a standard InChIKey: a defined small molecule (not a protein, extract or vaccine)
     synonyms: list[str] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
     curated: dict[str, str] = field(default_factory=dict)  # alias -> type (abbreviation|brand|inn|ambiguous)
@@ -88,7 +89,8 @@ def read_drugbank(shared: Path) -> dict[str, DrugRecord]:
         next(reader)
         for row in reader:
             db_id, accessions, name, synonyms = row[0], row[1], row[2], row[5]
-            rec = DrugRecord(db_id, name, biologic="BIOD" in accessions)
+            inchikey = row[6] if len(row) > 6 else ""
+            rec = DrugRecord(db_id, name, biologic="BIOD" in accessions, structure=bool(inchikey.strip()))
             rec.synonyms = [s.strip() for s in synonyms.split(" | ") if s.strip()]
             drugs[db_id] = rec
     with _open_text(vocab / "drugbank_drug_categories.csv.gz") as fh:
@@ -245,6 +247,7 @@ def build_classes(resolver: NameResolver) -> list[dict[str, Any]]:
                 "codes": sorted(spec.get("codes", [])),
                 "members": sorted(members),
                 "parents": sorted(spec.get("parents", [])),
+                "entity": bool(spec.get("entity", True)),
             }
         )
     return sorted(records, key=lambda r: r["id"])
@@ -286,6 +289,7 @@ def build_regimens(shared: Path, resolver: NameResolver) -> list[dict[str, Any]]
             "categories": [],
             "oncology": True,
             "biologic": False,
+            "structure": False,
             # a reviewed row decides for itself; GENIE rows go through the general ambiguity rules
             "unmatched": (
                 {}
@@ -346,6 +350,7 @@ def build_drugs(
                 "categories": sorted(set(rec.categories)) if oncology else [],
                 "oncology": oncology,
                 "biologic": rec.biologic,
+                "structure": rec.structure,
                 "curated": dict(sorted(rec.curated.items())),
                 "unmatched": dict(sorted(unmatched.items())),
             }

@@ -11,6 +11,7 @@ aliases and brands, then DrugBank preferred names (oncology drugs first), then D
 from __future__ import annotations
 
 import json
+from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -37,6 +38,8 @@ class LexEntry:
     categories: tuple[str, ...] = ()  # DrugBank categories (oncology drugs only)
     oncology: bool = False  # antineoplastic/immunomodulating agent, regimen or class
     biologic: bool = False  # DrugBank biotech entry (antibody, protein)
+    structure: bool = False  # DrugBank entry with an InChIKey: a defined small molecule
+    entity: bool = True  # class: False for generic therapy concepts ("chemotherapy") kept out of doc.ents
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,8 @@ class Lexicon:
             self._lookup.setdefault(k, entry_id)
             if matchable:
                 self._claim(self._match, k, entry_id, (hard, soft))
+        self._match_sorted = sorted(self._match)
+        self._match_exact_sorted = sorted(self._match_exact)
         for rec in genes:
             gene = GeneEntry(rec["symbol"], rec["name"], tuple(rec["aliases"]))
             self._genes[gene.symbol] = gene
@@ -144,6 +149,8 @@ class Lexicon:
             categories=tuple(rec.get("categories", ())),
             oncology=bool(rec.get("oncology", rec["kind"] == "class")),
             biologic=bool(rec.get("biologic", False)),
+            structure=bool(rec.get("structure", False)),
+            entity=bool(rec.get("entity", True)),
         )
 
     # -- public API ----------------------------------------------------------------------------------------
@@ -212,6 +219,14 @@ class Lexicon:
                     return hit[0]
         return None
 
+    def may_extend(self, exact: str, lowered: str) -> bool:
+        """Whether some matchable synonym key starts with ``lowered`` (or acronym key with ``exact``).
+
+        Lets the matcher stop growing an n-gram as soon as no synonym can still match (binary search in the
+        sorted key lists), which keeps matching cost close to linear in the text length.
+        """
+        return _has_prefix(self._match_sorted, lowered) or _has_prefix(self._match_exact_sorted, exact)
+
     def members(self, id: str) -> frozenset[str]:
         """Drug ids covered by a class or regimen; ``{id}`` for a drug; empty for an unknown id."""
         entry = self._entries.get(id)
@@ -230,6 +245,11 @@ class Lexicon:
     def gene(self, symbol: str) -> GeneEntry | None:
         """The curated gene record for an official symbol."""
         return self._genes.get(symbol)
+
+
+def _has_prefix(sorted_keys: list[str], prefix: str) -> bool:
+    i = bisect_left(sorted_keys, prefix)
+    return i < len(sorted_keys) and sorted_keys[i].startswith(prefix)
 
 
 @lru_cache(maxsize=4)

@@ -107,5 +107,5 @@ def strip_salt(name: str) -> str | None:
     while len(words) > 1 and words[-1].lower() in SALT_WORDS:
         words.pop()
         stripped = True
-    base = " ".join(words)
+    base = " ".join(words).rstrip(" ,;:-")
     return base if stripped and len(base) >= 4 else None

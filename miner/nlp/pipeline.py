@@ -62,14 +62,32 @@ def make_merge_ner(nlp: Language, name: str) -> "MergeNer":
 
 
 class MergeNer:
-    """Union of the stashed NER predictions without overlaps: the longer span wins, ties go to the earlier model."""
+    """Union of the stashed NER predictions without overlaps: the longer span wins.
+
+    When two models claim the same extent with different labels ("HER2": CHEMICAL from the BC5CDR model, GENE from
+    the gene model), the lexicon decides (a curated gene alias -> GENE, a drug/class name -> CHEMICAL); otherwise
+    the earlier model wins.
+    """
+
+    def __init__(self) -> None:
+        from miner.nlp.lexicon import load_lexicon
+
+        self.lexicon = load_lexicon()
+
+    def _preference(self, span: Span) -> int:
+        """0 when the lexicon confirms this span's label, 1 otherwise."""
+        if span.label_ == "GENE":
+            return 0 if self.lexicon.normalize_gene(span.text) else 1
+        if span.label_ == "CHEMICAL":
+            return 0 if self.lexicon.lookup(span.text) and not self.lexicon.normalize_gene(span.text) else 1
+        return 1
 
     def __call__(self, doc: Doc) -> Doc:
         spans: list[tuple[int, int, Span]] = []
         for order, (name, group) in enumerate(doc.spans.items()):
             if name.startswith(NER_GROUP_PREFIX):
-                spans.extend((order, i, s) for i, s in enumerate(group))
-        spans.sort(key=lambda t: (-(t[2].end - t[2].start), t[0], t[2].start))
+                spans.extend((self._preference(s), order, s) for s in group)
+        spans.sort(key=lambda t: (-(t[2].end - t[2].start), t[0], t[1], t[2].start))
         taken = [False] * len(doc)
         kept: list[Span] = list(doc.ents)
         for e in kept:

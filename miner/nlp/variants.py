@@ -19,8 +19,8 @@ Decision on genes next to a variant: for protein/DNA/exon variants the VARIANT s
 gene stays a separate GENE entity ("EGFR T790M" -> GENE "EGFR" + VARIANT "T790M"); the gene's symbol is copied
 to ``span._.gene_ids``. Splice variants, fusions and gene-level alterations name the gene inside the span.
 
-Overlaps: a VARIANT replaces overlapping statistical GENE/CHEMICAL spans and DISEASE spans that are not longer,
-but never a lexicon-linked drug mention ("KRAS G12C inhibitors" stays a drug class).
+Overlaps: a VARIANT replaces overlapping statistical GENE/CHEMICAL spans (even when the latter were linked to an id
+by name) and DISEASE spans that are not longer, but never a lexicon-matched drug mention ("KRAS G12C inhibitors" stays a drug class).
 """
 
 from __future__ import annotations
@@ -167,8 +167,8 @@ class VariantTagger:
 
     @staticmethod
     def _wins(new: Span, old: Span) -> bool:
-        if old.label_ == "CHEMICAL":
-            return old._.drug_label is None
+        if old.label_ == "CHEMICAL":  # a lexicon/abbreviation drug mention stays; a statistical one yields
+            return old._.link_source not in ("lexicon", "abbreviation")
         if old.label_ == "DISEASE":
             return covers(new, old) or len(old) <= len(new)
         return old.label_ in ("GENE", LABEL)

@@ -61,10 +61,14 @@ def run_evaluation(only: str = "all", full: bool = True, console: Console | None
         if nlp is None:
             scores["full_pipeline"] = reason
         else:
-            if only in ("all", "cdr"):
-                scores["cdr_full"] = evaluate_cdr(nlp, CDR_TEST)
-            if only in ("all", "bc2gm"):
-                scores["bc2gm_full"] = evaluate_bc2gm(nlp, BC2GM_TEST)
+            try:
+                if only in ("all", "cdr"):
+                    scores["cdr_full"] = evaluate_cdr(nlp, CDR_TEST)
+                if only in ("all", "bc2gm"):
+                    scores["bc2gm_full"] = evaluate_bc2gm(nlp, BC2GM_TEST)
+            except Exception as exc:  # another stage's components: keep the bare-model scores
+                console.print(f"[yellow]full pipeline failed while scoring:[/] {type(exc).__name__}: {exc}")
+                scores["full_pipeline"] = f"miner.nlp.load() pipeline failed: {type(exc).__name__}: {exc}"
     return scores
 
 
