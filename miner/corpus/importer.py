@@ -47,7 +47,10 @@ class FileResult:
     unchanged: int = 0
     deleted: int = 0
     error: str = ""
+    #: Why the whole file was skipped (unknown format inside a directory).
     skipped: str = ""
+    #: Anything else worth reporting (e.g. archive members skipped).
+    note: str = ""
     seconds: float = 0.0
 
     @property
@@ -147,9 +150,9 @@ def import_archive(
     formats: set[str] = set()
     skipped = 0
     with open_input(path) as outer:
-        counter = outer._counter  # compressed bytes read: progress over the archive file
-        try:
-            tar = tarfile.open(fileobj=outer.stream if outer.compressed else outer._buffered, mode="r:*")
+        counter = outer  # .consumed: bytes of the archive file read, for progress
+        try:  # stream mode: the archive is read strictly forward, once
+            tar = tarfile.open(fileobj=outer.stream, mode="r|")
         except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
             raise InputFileError(path, f"not a readable tar archive ({exc})") from exc
         last = "(start)"
@@ -159,21 +162,25 @@ def import_archive(
                     if not member.isfile() or Path(member.name).name.startswith("."):
                         continue
                     last = member.name
-                    with ArchiveMember(tar, member, path) as infile, damage_as_input_error(infile):
-                        fmt = sniff(infile.head())
-                        if fmt is None:
-                            skipped += 1
-                            continue
-                        formats.add(fmt)
-                        tick = (lambda: on_progress(counter.count)) if on_progress is not None else None
-                        _ingest(store, READERS[fmt](infile, Path(member.name).name), result, tick)
+                    infile = ArchiveMember(tar, member, path)
+                    try:
+                        with damage_as_input_error(infile):
+                            fmt = sniff(infile.head())
+                            if fmt is None:
+                                skipped += 1
+                                continue
+                            formats.add(fmt)
+                            tick = (lambda: on_progress(counter.consumed)) if on_progress is not None else None
+                            _ingest(store, READERS[fmt](infile, Path(member.name).name), result, tick)
+                    finally:
+                        infile.release()
                     if on_progress is not None:
-                        on_progress(counter.count)
+                        on_progress(counter.consumed)
             except (tarfile.TarError, EOFError, zlib.error) as exc:
                 raise InputFileError(path, f"corrupt or truncated archive ({exc})", f"after member {last}") from exc
     result.format = "tar:" + ",".join(sorted(formats)) if formats else "tar"
     if skipped:
-        result.skipped = f"{skipped} member(s) of unknown format skipped"
+        result.note = f"{skipped} member(s) of unknown format skipped"
     result.seconds = time.perf_counter() - started
     return result
 

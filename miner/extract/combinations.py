@@ -15,6 +15,7 @@ from miner.extract.units import Unit
 
 _SKIP = {"(", ")", "[", "]"}
 _STRENGTH = ("", "comma", "list", "regimen")
+SINGULAR_VERBS = {"is", "was", "has", "remains", "appears"}
 
 
 @dataclass
@@ -89,7 +90,11 @@ def group_indexes(units: list[Unit], i: int, blocked: set[int] | None = None) ->
     last = max([i] + [j for _, j in right])
     # "the combination of X and Y", "X and Y combination", "X combined with Y and Z": one regimen
     combo_before = any(u.cue == "COMBINATION_WORD" for u in units[max(0, first - 2) : first])
-    combo_after = bool(left or right) and last + 1 < len(units) and units[last + 1].cue == "COMBO_NOUN"
+    nxt = units[last + 1] if last + 1 < len(units) else None
+    # "X and Y combination"; "X, Y and Z is active" (singular agreement: one regimen)
+    combo_after = bool(left or right) and nxt is not None and (
+        nxt.cue == "COMBO_NOUN" or (nxt.cue == "COPULA" and nxt.text.lower() in SINGULAR_VERBS)
+    )
     combo = combo_before or combo_after or any(join == "regimen" for join, _ in left + right)
     groups: list[list[int]] = [[i]]
     for seq, step in ((left, -1), (right, 1)):

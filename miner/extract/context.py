@@ -47,12 +47,17 @@ def negated_before(units: list[Unit], trigger: int) -> bool:
 
 
 #: Cue classes that, right before the trigger, weaken it into something else ("diminished resistance to X").
-ATTENUATORS = {"LOWER_ADJ", "OVERCOME"}
+ATTENUATORS = {"LOWER_ADJ", "OVERCOME", "REVERSE"}
 
 
 def attenuated(units: list[Unit], trigger: int) -> bool:
     """The trigger is modified by a decrease or reversal, which no effect of the schema expresses."""
-    return trigger > 0 and units[trigger - 1].cue in ATTENUATORS and units[trigger].cue != "LOWER_ADJ"
+    if units[trigger].cue == "LOWER_ADJ":
+        return False
+    before = trigger - 1
+    if before >= 0 and units[before].unit == "DRUG":  # "reverse [cisplatin] resistance"
+        before -= 1
+    return before >= 0 and units[before].cue in ATTENUATORS
 
 
 def has_cue(units: list[Unit], cue: str) -> bool:

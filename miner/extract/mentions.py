@@ -112,10 +112,20 @@ def _ext(span: Span, name: str) -> Any:
     return getattr(span._, name) if span.has_extension(name) else None
 
 
-def mention_from_ent(ent: Span, resolver: Resolver, base: int = 0) -> Mention | None:
-    """Turn one pipeline entity into a :class:`Mention` (None for unlinked chemicals)."""
+def mention_from_ent(
+    ent: Span, resolver: Resolver, base: int = 0, lexicon_spans: list[Span] | None = None
+) -> Mention | None:
+    """Turn one pipeline entity into a :class:`Mention` (None for unlinked chemicals).
+
+    A statistical CHEMICAL span that holds a longer phrase than the drug name
+    ("bicalutamide failure") is cut down to the lexicon match inside it.
+    """
     start, end = base + ent.start_char, base + ent.end_char
     text = ent.text
+    if ent.label_ == "CHEMICAL" and lexicon_spans:
+        inner = [s for s in lexicon_spans if ent.start <= s.start and s.end <= ent.end and len(s) < len(ent)]
+        if len(inner) == 1:
+            start, end, text = base + inner[0].start_char, base + inner[0].end_char, inner[0].text
     # a hyphen glued to the name ("gefitinib-" of "gefitinib-resistant") belongs to the affix
     trimmed = text.strip(_EDGE)
     if trimmed != text and trimmed:

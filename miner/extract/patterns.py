@@ -7,6 +7,7 @@ confidence.  A new construction is a new entry there.  Element syntax (one
 element per unit of :mod:`miner.extract.units`)::
 
     DRUG:prior     a drug/regimen/class mention playing the role "prior"
+    DRUG|ANA:drug  a drug mention or an anaphor ("this combination") resolved to the regimen it names
     GENE:mech      a gene or variant mention (the mechanism)
     XRES:cue       a cue unit of class XRES, marked as the trigger
     RES_TO|PRIOR   a cue unit of either class
@@ -35,7 +36,7 @@ from spacy.vocab import Vocab
 from miner.errors import MinerError
 
 _PATTERN_FILE = "data/extract/patterns.json"
-UNIT_TYPES = ("DRUG", "GENE", "DISEASE")
+UNIT_TYPES = ("DRUG", "GENE", "DISEASE", "ANA")
 ROLES = ("drug", "prior", "mech", "cue")
 _GAP = re.compile(r"^~(\d+)$")
 _NAME = re.compile(r"^[A-Z][A-Z_]*$")

@@ -30,7 +30,7 @@ from miner.extract.patterns import (
 )
 from miner.extract.prefilter import Prefilter
 from miner.extract.units import Unit, build_units, units_doc
-from miner.schema import Finding
+from miner.schema import POLARITY, Finding
 
 HEDGE_PENALTY = 0.15
 ANAPHORA_PENALTY = 0.1
@@ -86,7 +86,10 @@ class Reader:
 
     # -- sentence preparation -------------------------------------------------
     def _sentences(self, doc: Doc, base: int) -> list[_Sentence]:
-        mentions = [m for m in (mention_from_ent(e, self.resolver, base) for e in doc.ents) if m is not None]
+        lexicon_spans = list(doc.spans.get("drugs", [])) if "drugs" in doc.spans else []
+        mentions = [
+            m for m in (mention_from_ent(e, self.resolver, base, lexicon_spans) for e in doc.ents) if m is not None
+        ]
         cue_matches = list(self.cue_matcher(doc))
         evidence: dict[int, set[str]] = {}
         for match_id, s, _e in self.evidence_matcher(doc):
@@ -142,11 +145,12 @@ class Reader:
                 return None
             effect = flipped
         used = set(roles.values())
-        drugs = [a for a in expand_agents(units, drug_i, used - {drug_i}) if a.oncology or not self.oncology_only]
+        anaphora = units[drug_i].unit == "ANA"
+        drugs = memory.resolve(units[drug_i]) if anaphora else expand_agents(units, drug_i, used - {drug_i})
+        drugs = [a for a in drugs if a.oncology or not self.oncology_only]
         if not drugs:
             return None
         priors: list[Agent] = []
-        anaphora = False
         if "prior" in roles:
             p = roles["prior"]
             if units[p].unit == "DRUG":
@@ -165,7 +169,8 @@ class Reader:
         mech: Mechanism | None = None
         if "mech" in roles:
             mech = from_gene_unit(units, roles["mech"], self.cues)
-        else:
+        elif POLARITY.get(effect) == "negative":
+            # a link after "Y remained active ..." explains why Y works, not a resistance mechanism
             mech = find_in_sentence(units, trigger, self.cues)
             if mech is None and nxt is not None:
                 mech = find_in_next(nxt.units, nxt.span.text, self.cues)

@@ -42,7 +42,7 @@ class Unit:
     text: str
     start: int  # character offsets in the document text
     end: int
-    unit: str = ""  # DRUG | GENE | DISEASE | CUE | BREAK | "" (a plain token)
+    unit: str = ""  # DRUG | GENE | DISEASE | CUE | BREAK | ANA ("this combination") | "" (a plain token)
     cue: str = ""  # cue or affix class
     mention: Mention | None = None
     token_i: int = -1  # index of the first source token in the parsed doc
@@ -109,7 +109,7 @@ def build_units(
             continue
         if i in cue_at:
             span = cue_at[i]
-            kind = "BREAK" if span.label_ in BLOCKING_CUES else "CUE"
+            kind = "BREAK" if span.label_ in BLOCKING_CUES else ("ANA" if span.label_ == "ANA_COMBO" else "CUE")
             units.append(Unit(span.text, base + span.start_char, base + span.end_char, kind, span.label_, None, i))
             i = span.end
             continue

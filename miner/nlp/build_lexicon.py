@@ -36,12 +36,12 @@ LEXICON_DIR = Path(__file__).resolve().parent.parent / "data" / "lexicon"
 CURATED_DIR = LEXICON_DIR / "curated"
 
 #: DrugBank categories that make a drug part of the oncology tier (antineoplastic or immunomodulating agents).
+#: Mechanism-only categories (topoisomerase, antimetabolite, tubulin) are left out: they also hold antibiotics.
 ONCOLOGY_CATEGORY = re.compile(
     r"ntineoplastic|Protein Kinase Inhibitors|Tyrosine Kinase Inhibitors|^Kinase Inhibitor$|Immune Checkpoint"
     r"|Programmed Death|Antibodies, Monoclonal|Immunoconjugates|Aromatase Inhibitors|Antiandrogens"
     r"|Androgen Receptor (Antagonists|Inhibitor)|Estrogen Antagonists|Selective Estrogen Receptor"
-    r"|Topoisomerase|Antimetabolites|Alkylating|Platinum Compounds|Taxane|Anthracyclines|Tubulin|Antimitotic"
-    r"|Immunomodulat|Poly\(ADP-ribose\) Polymerase"
+    r"|Immunomodulating|Poly\(ADP-ribose\) Polymerase"
 )
 #: A synonym longer than this is a systematic chemical name, useless for text matching and lookup: dropped.
 MAX_MATCH_CHARS = 60

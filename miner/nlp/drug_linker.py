@@ -35,6 +35,11 @@ from miner.nlp.normalize import SALT_WORDS, exact_key, key, key_splits
 from miner.nlp.spans import covers, place_spans
 
 LABEL = "CHEMICAL"
+SPAN_GROUP = "drugs"
+_DRUG_LABELS = {"drug": "DRUG", "regimen": "REGIMEN", "class": "DRUG_CLASS"}
+_COMPOUND_SPLIT = re.compile(r"[/+]")
+#: Regimen spelling variants: "mFOLFOX6", "FOLFOX-4", "mFOLFIRINOX" (modified / schedule number).
+_REGIMEN_VARIANT = re.compile(r"^m?(?P<base>[A-Z][A-Za-z-]*[A-Za-z])-?\d{0,2}$")
 
 
 @lru_cache(maxsize=200_000)
@@ -46,11 +51,6 @@ def _token_key(text: str) -> tuple[str, frozenset[int], frozenset[int]]:
 @lru_cache(maxsize=200_000)
 def _token_exact(text: str) -> str:
     return exact_key(text)
-SPAN_GROUP = "drugs"
-_DRUG_LABELS = {"drug": "DRUG", "regimen": "REGIMEN", "class": "DRUG_CLASS"}
-_COMPOUND_SPLIT = re.compile(r"[/+]")
-#: Regimen spelling variants: "mFOLFOX6", "FOLFOX-4", "mFOLFIRINOX" (modified / schedule number).
-_REGIMEN_VARIANT = re.compile(r"^m?(?P<base>[A-Z][A-Za-z-]*[A-Za-z])-?\d{0,2}$")
 
 
 @Language.factory(
@@ -172,11 +172,11 @@ class DrugLinker:
         foreign: set[str] = set()
         for short in getattr(doc._, "abbreviations", []) or []:
             long_form = short._.long_form
-            if not isinstance(short, Span) or long_form is None:
+            if not isinstance(short, Span) or long_form is None or len(short.text) < 2:
                 continue
             long_text = long_form if isinstance(long_form, str) else long_form.text
             entry = self.lexicon.lookup(long_text) or self._entry_inside(long_form, found)
-            if entry is not None and self._addable(entry):
+            if entry is not None:
                 linked[(short.start, short.end)] = entry.id
             else:
                 foreign.add(short.text)

@@ -14,6 +14,7 @@ import unicodedata
 
 # Hyphen-like characters (ASCII hyphen, Unicode hyphens, dashes, minus) and all whitespace.
 _DROP = re.compile(r"[\s\-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u00ad]+")
+_EMPTY: frozenset[int] = frozenset()
 _GREEK = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "κ": "kappa"}
 
 
@@ -41,6 +42,8 @@ def key_splits(text: str, exact: bool = False) -> tuple[str, frozenset[int], fro
     text = _fold(text)
     if not exact:
         text = text.lower()
+    if _DROP.search(text) is None:  # fast path: a single word
+        return text, _EMPTY, _EMPTY
     out: list[str] = []
     hard: set[int] = set()
     soft: set[int] = set()
@@ -51,12 +54,10 @@ def key_splits(text: str, exact: bool = False) -> tuple[str, frozenset[int], fro
         out.append(piece)
         pos += len(piece)
         sep = m.group()
+        spaced = sep.isspace() or _SPACE.search(sep) is not None
         if pos:
-            if any(ch.isspace() for ch in sep):
-                hard.add(pos)
-            else:
-                soft.add(pos)
-        if exact and _HYPHENS.search(sep):
+            (hard if spaced else soft).add(pos)
+        if exact and not sep.isspace() and _HYPHENS.search(sep):
             out.append("-")
             pos += 1
         last = m.end()
@@ -66,6 +67,8 @@ def key_splits(text: str, exact: bool = False) -> tuple[str, frozenset[int], fro
 
 
 def _fold(text: str) -> str:
+    if text.isascii():  # fast path: nothing to normalise
+        return text
     text = unicodedata.normalize("NFKC", text)
     if any(ch in _GREEK for ch in text):
         text = "".join(_GREEK.get(ch, ch) for ch in text)
@@ -85,10 +88,12 @@ def singular_keys(k: str) -> tuple[str, ...]:
 def is_case_sensitive(text: str) -> bool:
     """True for short letter-only acronyms (<= 6 letters, >= 2 capitals: "AIs", "ADT", "AC-T"), matched with
     :func:`exact_key`. Codes with digits ("5-FU", "T-DM1", "CDK4/6i") are distinctive in any case."""
-    alnum = [ch for ch in text if ch.isalnum()]
-    if any(ch.isdigit() for ch in alnum):
+    if len(text) > 16:  # fast path: names, not acronyms
         return False
-    return len(alnum) <= 6 and sum(ch.isupper() for ch in alnum) >= 2
+    alnum = [ch for ch in text if ch.isalnum()]
+    if len(alnum) > 6 or any(ch.isdigit() for ch in alnum):
+        return False
+    return sum(ch.isupper() for ch in alnum) >= 2
 
 
 #: Trailing salt/hydrate words: "irinotecan hydrochloride" is irinotecan for mining purposes.

@@ -28,6 +28,8 @@ from miner.nlp.extensions import register_extensions
 
 DEFAULT_MODELS_DIR = REPO_ROOT / "models"
 NER_GROUP_PREFIX = "ner:"
+#: Longest text processed as one document (spaCy's default ``Language.max_length``).
+MAX_CHARS = 1_000_000
 # scispacy's tokenizer regexes trigger a Python FutureWarning on compile (not actionable here).
 warnings.filterwarnings("ignore", message="Possible set union", category=FutureWarning)
 RULE_COMPONENTS = ("miner_abbreviations", "miner_drug_linker", "miner_variants", "miner_gene_normalizer")
@@ -200,10 +202,15 @@ def load(models_dir: Path | None = None) -> Language:
     return _cached(Path(models_dir or DEFAULT_MODELS_DIR).resolve())
 
 
-def check_length(nlp: Language, text: str) -> None:
-    """Raise a clear MinerError for texts longer than the pipeline accepts in one document."""
-    if len(text) > nlp.max_length:
+def check_length(text: str, nlp: Language | None = None) -> None:
+    """Raise a clear MinerError for texts longer than the pipeline accepts in one document.
+
+    The limit is spaCy's ``max_length`` (1,000,000 characters by default; the parser and NER need about 1 GB of
+    memory per 100,000 characters), checked before any model is loaded when ``nlp`` is not given.
+    """
+    limit = nlp.max_length if nlp is not None else MAX_CHARS
+    if len(text) > limit:
         raise MinerError(
-            f"text is {len(text):,} characters; the pipeline processes at most {nlp.max_length:,} per document "
+            f"text is {len(text):,} characters; the pipeline processes at most {limit:,} per document "
             "(split it into abstracts or paragraphs)"
         )

@@ -111,12 +111,11 @@ class VariantTagger:
             return text.upper()
         return None
 
-    def _preceding_gene(self, doc: Doc, span: Span, gene_chars: set[int]) -> str | None:
+    def _preceding_gene(self, doc: Doc, span: Span, match_start: int, gene_chars: set[int]) -> str | None:
         """The gene just before a variant: in the same token ("EGFR-T790M") or the previous word(s)."""
-        token = doc[span.start]
-        prefix = doc.text[token.idx : span.start_char] if token.idx < span.start_char else ""
-        if prefix:
-            found = self._gene(prefix.rstrip("-:"), token.idx, span.start_char, gene_chars)
+        if span.start_char < match_start:
+            found = self._gene(doc.text[span.start_char : match_start].rstrip("-:"), span.start_char, match_start,
+                               gene_chars)
             if found:
                 return found
         i = span.start - 1
@@ -180,8 +179,12 @@ class VariantTagger:
             span = doc.char_span(start, end, label=LABEL, alignment_mode="expand")
             if span is None or (span.start, span.end) in spans:
                 continue
+            if span.start_char < start and not self._gene(
+                doc.text[span.start_char : start].rstrip("-:"), span.start_char, start, gene_chars
+            ):
+                continue  # inside a longer word that is not "GENE-": a cell line such as NCI-H295R
             if not genes and vtype in ("protein_change", "dna_change", "exon_alteration"):
-                gene = self._preceding_gene(doc, span, gene_chars)
+                gene = self._preceding_gene(doc, span, start, gene_chars)
                 genes = (gene,) if gene else ()
             spans[(span.start, span.end)] = (span, vtype, genes)
         for span in place_spans(doc, [s for s, _, _ in spans.values()], self._wins):
