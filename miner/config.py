@@ -23,6 +23,9 @@ DEFAULT_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 DEFAULT_QUERIES = REPO_ROOT / "corpora" / "queries.toml"
 #: ../shared beside the repository (datasets and the two seed reviews).
 SHARED_DIR = Path(os.environ.get("MINER_SHARED", REPO_ROOT.parent / "shared"))
+#: The gold set (one JSONL file per review) and the folder holding the two review texts.
+GOLD_DIR = REPO_ROOT / "annotations" / "gold"
+REVIEWS_DIR = SHARED_DIR / "seeds"
 
 
 def _config_file() -> Path | None:

@@ -18,7 +18,7 @@ from typing import Callable
 
 from rich.console import Console
 
-from miner.config import REPO_ROOT, SHARED_DIR, Settings
+from miner.config import GOLD_DIR, REVIEWS_DIR, Settings
 from miner.errors import MinerError
 from miner.schema import Finding
 
@@ -32,8 +32,8 @@ class RunOptions:
 
     out_dir: Path = Path("runs/latest")
     from_paths: list[Path] = field(default_factory=list)
-    reviews_dir: Path = SHARED_DIR / "seeds"
-    gold_dir: Path = REPO_ROOT / "annotations" / "gold"
+    reviews_dir: Path = REVIEWS_DIR
+    gold_dir: Path = GOLD_DIR
     refresh: bool | None = None  # None: refresh when NCBI is configured and reachable
     refresh_max: int = 2000
     workers: int = 1

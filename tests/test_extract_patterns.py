@@ -40,7 +40,7 @@ def test_macro_expansion_gives_one_sequence_per_alternative():
         ("XRES to DRUG:boss", "unknown role"),
         ("XRES to DRUG:prior", "no DRUG:drug"),
         ("@MISSING DRUG:drug", "undefined macro"),
-        ("XRES|to DRUG:drug", "do not mix"),
+        ("DRUG|to XRES:cue DRUG:drug", "do not mix"),
     ],
 )
 def test_bad_patterns_are_reported(pattern, message):

@@ -355,3 +355,34 @@ def test_cells_expressing_gene_more_resistant(nlp):
 def test_benefit_after_prior(nlp):
     f = one(nlp, "Patients pretreated with sunitinib still benefit from axitinib.")
     assert (f.drug, f.prior_drug, f.effect) == ("axitinib", "sunitinib", "no_cross_resistance")
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Docetaxel and cabazitaxel are cross-resistant in prostate cancer models.",
+         ("cabazitaxel", "docetaxel", "cross_resistance")),
+        ("Enzalutamide showed cross-resistance with abiraterone.", ("enzalutamide", "abiraterone", "cross_resistance")),
+        ("Prolonged paclitaxel exposure induced cross-resistance to docetaxel.",
+         ("docetaxel", "paclitaxel", "cross_resistance")),
+        ("Cross-resistance to cabazitaxel was observed in patients previously treated with docetaxel.",
+         ("cabazitaxel", "docetaxel", "cross_resistance")),
+        ("The efficacy of enzalutamide after abiraterone was limited.",
+         ("enzalutamide", "abiraterone", "reduced_efficacy")),
+        ("Abiraterone followed by enzalutamide yielded lower PSA response rates.",
+         ("enzalutamide", "abiraterone", "reduced_efficacy")),
+        ("PTEN loss was frequent in trastuzumab-resistant tumors.", ("trastuzumab", "", "resistance")),
+    ],
+)
+def test_more_constructions(nlp, text, expected):
+    f = one(nlp, text)
+    assert (f.drug.lower(), f.prior_drug.lower(), f.effect) == expected
+
+
+def test_abbreviation_defined_in_another_paragraph(nlp):
+    text = (
+        "Patients received enzalutamide (ENZA) in the first line. " + "Filler text about study design. " * 200
+        + "\n\nCabazitaxel-resistant cells were cross-resistant to ENZA."
+    )
+    found = read(nlp, text)
+    assert [(f.drug, f.drug_ids) for f in found] == [("ENZA", ["DB08899"])]

@@ -8,18 +8,20 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator, Optional
+from typing import TYPE_CHECKING, Callable, Iterator, Optional
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from miner.errors import MinerError
-from miner.evaluate import check, cited_dois, default_lexicon, evaluate, link, reconcile, write_report
-from miner.evaluate.sources import DEFAULT_GOLD_DIR, DEFAULT_REVIEWS_DIR, jsonl_files, load_findings
+from miner.config import GOLD_DIR as DEFAULT_GOLD_DIR
+from miner.config import REVIEWS_DIR as DEFAULT_REVIEWS_DIR
 from miner.schema import write_jsonl
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 console = Console()
 gold_app = typer.Typer(
@@ -30,6 +32,13 @@ gold_app = typer.Typer(
 GOLD_OPTION = typer.Option(
     DEFAULT_GOLD_DIR, "--gold", help="Gold JSONL file or directory of review_NNN.jsonl files."
 )
+
+
+def default_lexicon():  # module-level so tests can substitute a small lexicon
+    """The drug lexicon used for name normalization (loaded on first use)."""
+    from miner.evaluate.names import default_lexicon as load
+
+    return load()
 
 
 @contextmanager
@@ -61,6 +70,9 @@ def gold_check(
 ) -> None:
     """Validate every gold row: schema and enums, lexicon ids, duplicates, and that each
     evidence_quote sits at its offsets in the review text. Exit 1 if any row fails."""
+    from miner.evaluate import check
+    from miner.evaluate.sources import jsonl_files
+
     jsonl_files(gold)  # fail fast on a wrong path, before loading the lexicon
     report = check(gold, reviews, default_lexicon())
     shown = report.problems if warnings else report.errors
@@ -84,6 +96,8 @@ def gold_dois(
     gold: Path = GOLD_OPTION,
 ) -> None:
     """Write the DOIs of every reference cited by a gold row, sorted and deduplicated."""
+    from miner.evaluate import cited_dois
+
     dois = cited_dois(gold)
     if out.is_dir():
         raise MinerError(f"{out}: is a directory, expected a file")
@@ -104,6 +118,9 @@ def gold_link(
     Combinations ("X plus Y", "X + Y", "X and Y") become their member ids, classes
     their class id; names the lexicon does not know are listed and left empty.
     Idempotent and atomic per file."""
+    from miner.evaluate import link
+    from miner.evaluate.sources import jsonl_files
+
     jsonl_files(gold)
     report = link(gold, default_lexicon(), overwrite=overwrite)
     if report.unknown:
@@ -130,6 +147,9 @@ def evaluate_command(
     """Score predicted findings against the gold set: precision, recall and F1 at the levels
     pair, pair+effect (by polarity), pair+exact_effect and full (pair+effect+mechanism), per effect and per review.
     Matching is one-to-one and deterministic."""
+    from miner.evaluate import evaluate, write_report
+    from miner.evaluate.sources import load_findings
+
     from miner.evaluate.matcher import LEVELS
 
     if level not in LEVELS:
@@ -167,6 +187,9 @@ def reconcile_command(
     """Label mined findings confirmed / novel / conflicting against the gold set and report
     which gold findings the corpus supports (with PMIDs). Labels are written back to the
     store (default) or, with --pred, to --out."""
+    from miner.evaluate import reconcile, write_report
+    from miner.evaluate.sources import load_findings
+
     from miner.cli.main import settings
 
     if report is not None and report.suffix.lower() not in (".md", ".html", ".json"):

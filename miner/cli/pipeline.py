@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from miner.cli.main import settings
-from miner.config import REPO_ROOT, SHARED_DIR
+from miner.config import GOLD_DIR, REVIEWS_DIR
 
 console = Console(stderr=True)
 
@@ -24,8 +24,8 @@ def run_command(
     out_dir: Path = typer.Option(Path("runs/latest"), "--out-dir", help="Where exports, evaluation and report.html go (overwritten)."),
     refresh: Optional[bool] = typer.Option(None, "--refresh/--no-refresh", help="Force or forbid a PubMed refresh (default: when NCBI_EMAIL is set and NCBI answers).", show_default=False),
     refresh_max: int = typer.Option(2000, "--refresh-max", min=1, help="At most this many records fetched per run."),
-    reviews_dir: Path = typer.Option(SHARED_DIR / "seeds", "--reviews", help="Folder with the two review texts (added as text:review_000/001)."),
-    gold_dir: Path = typer.Option(REPO_ROOT / "annotations" / "gold", "--gold", help="Gold set (JSONL files)."),
+    reviews_dir: Path = typer.Option(REVIEWS_DIR, "--reviews", help="Folder with the two review texts (added as text:review_000/001)."),
+    gold_dir: Path = typer.Option(GOLD_DIR, "--gold", help="Gold set (JSONL files)."),
     workers: int = typer.Option(1, "--workers", min=1, max=64, help="Parser processes for extraction."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Extract from at most this many documents (quick trial runs).", show_default=False),
 ) -> None:
@@ -52,7 +52,7 @@ def run_command(
 def report_command(
     ctx: typer.Context,
     out: Path = typer.Option(Path("report.html"), "--out", "-o", help="HTML file to write."),
-    gold_dir: Path = typer.Option(REPO_ROOT / "annotations" / "gold", "--gold", help="Gold set for the evaluation tables."),
+    gold_dir: Path = typer.Option(GOLD_DIR, "--gold", help="Gold set for the evaluation tables."),
     max_evidence: int = typer.Option(200, "--max-evidence", min=1, help="Evidence sentences shown."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing report."),
 ) -> None:

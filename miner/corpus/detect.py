@@ -71,12 +71,16 @@ def describe(head: bytes) -> str:
     return f"unrecognised content starting {first!r}"
 
 
+class UnknownFormatError(InputFileError):
+    """The file is readable but is none of the corpus formats (a README, an esearch reply...)."""
+
+
 def detect_format(path: str | Path) -> str:
     """One of :data:`FORMATS` for the file at ``path`` (gzip transparent); InputFileError otherwise."""
     head = head_bytes(path)
     fmt = sniff(head)
     if fmt is None:
-        raise InputFileError(
+        raise UnknownFormatError(
             path,
             f"unknown format: {describe(head)} (expected PubMed XML, MEDLINE text, PubTator or BioC XML/JSON)",
         )

@@ -3,7 +3,7 @@
 A file either lands completely or not at all: its records are upserted inside one
 :meth:`CorpusStore.transaction`, and any damage found while streaming it (truncated
 gzip, malformed XML, unknown format) rolls that file back and is reported, while the
-files before and after it are imported normally.
+files before and after it are imported normally.  A tar archive counts as one file.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from miner.corpus import bioc_io, medline, pubmed_xml, pubtator
-from miner.corpus.detect import detect_format, sniff
+from miner.corpus.detect import UnknownFormatError, detect_format, sniff
 from miner.corpus.document import Deletion, Document
 from miner.corpus.fileio import ArchiveMember, InputFile, damage_as_input_error, is_archive, open_input
 from miner.corpus.store import CorpusStore
@@ -185,6 +185,27 @@ def import_archive(
     return result
 
 
+def _import_one(store: CorpusStore, path: Path, origin: Path, on_progress: Callable[[int], None]) -> FileResult:
+    """Import one file or archive; failures are recorded in the result, never raised."""
+    result = FileResult(path=str(path), origin=str(origin))
+    try:
+        if is_archive(path):
+            result.format = "tar"
+            result = import_archive(store, path, on_progress)
+        else:
+            result.format = detect_format(path)
+            result = import_file(store, path, result.format, on_progress)
+    except UnknownFormatError as exc:
+        if path == origin:  # named explicitly: the user expected it to import
+            result.error = str(exc)
+        else:  # a README or licence inside a directory
+            result.skipped = exc.reason
+    except InputFileError as exc:
+        result.error = str(exc)
+    result.origin = str(origin)
+    return result
+
+
 def import_paths(store: CorpusStore, paths: Iterable[str | Path], progress: bool = True) -> ImportReport:
     """Import files and directories; each file is atomic, and a damaged file does not stop the run.
 
@@ -210,7 +231,6 @@ def import_paths(store: CorpusStore, paths: Iterable[str | Path], progress: bool
     done = 0
     try:
         for path, origin in files:
-            explicit = path == origin
             size = path.stat().st_size
             if progress_bar is not None:
                 progress_bar.update(task, completed=done, name=path.name)
@@ -219,33 +239,7 @@ def import_paths(store: CorpusStore, paths: Iterable[str | Path], progress: bool
                 if progress_bar is not None:
                     progress_bar.update(task, completed=_done + consumed)
 
-            result = FileResult(path=str(path), origin=str(origin))
-            if is_archive(path):
-                try:
-                    result = import_archive(store, path, on_progress)
-                except InputFileError as exc:
-                    result.format, result.error = "tar", str(exc)
-                result.origin = str(origin)
-                report.files.append(result)
-                done += size
-                continue
-            try:
-                fmt = detect_format(path)
-            except InputFileError as exc:
-                if explicit or "unknown format" not in exc.reason:
-                    result.error = str(exc)
-                else:
-                    result.skipped = exc.reason
-                report.files.append(result)
-                done += size
-                continue
-            try:
-                result = import_file(store, path, fmt, on_progress)
-                result.origin = str(origin)
-            except InputFileError as exc:
-                result.format = fmt
-                result.error = str(exc)
-            report.files.append(result)
+            report.files.append(_import_one(store, path, origin, on_progress))
             done += size
     finally:
         if progress_bar is not None:

@@ -1,11 +1,18 @@
 """Streaming parser for PubMed XML: efetch output, annual baseline and daily update files.
 
 Handles ``PubmedArticleSet`` (``PubmedArticle``, ``PubmedBookArticle``, ``DeleteCitation``)
-and the older ``MedlineCitationSet``.  It uses lxml ``iterparse`` with tag-based dispatch
-and clears each record once converted, so memory stays flat whatever the file size, and
-it never validates against the DTD (Biopython's per-record DTD handling is what makes
-``Bio.Entrez.parse`` slow).  Text is collected with all inline markup (``<i>``, ``<sup>``,
-MathML...) flattened in document order, so nothing inside a title or abstract is lost.
+and the older ``MedlineCitationSet``, never validating against the DTD.  Two readers:
+
+- a fast path that cuts the byte stream into top-level records at their end tags and
+  parses each with one lxml ``fromstring`` call (at most one record plus a 1 MB read
+  buffer in memory);
+- the reference reader, lxml ``iterparse`` with tag filtering and element clearing,
+  which takes over whenever the fast path meets anything unusual (another encoding, a
+  comment between records, a damaged or truncated file) and reports damage with its
+  line and column.
+
+Text is collected with all inline markup (``<i>``, ``<sup>``, MathML...) flattened in
+document order, so nothing inside a title or abstract is lost.
 """
 
 from __future__ import annotations
@@ -155,11 +162,6 @@ def _authors(name_parts: Iterable[etree._Element]) -> list[str]:
     return names
 
 
-def _author_parts(author_list: etree._Element) -> Iterator[etree._Element]:
-    # iter() with tag names filters in C: several times faster than walking children in Python.
-    return author_list.iter("LastName", "Initials", "CollectiveName")
-
-
 #: The elements _citation reads; iter() with these tags walks the record in C and hands
 #: Python only these (about 40 of ~110 elements per record), which is what makes it fast.
 _CITATION_TAGS = (
@@ -287,10 +289,7 @@ def _citation(citation: etree._Element, record: etree._Element | None, source: s
     return doc
 
 
-_X = etree.XPath
-
-
-_BOOK_AUTHOR_PARTS = _X("AuthorList/Author/*[self::LastName or self::Initials or self::CollectiveName]")
+_BOOK_AUTHOR_PARTS = etree.XPath("AuthorList/Author/*[self::LastName or self::Initials or self::CollectiveName]")
 
 
 def _book(book_doc: etree._Element, pubmed_data: etree._Element | None, source: str) -> Document:

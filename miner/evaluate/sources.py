@@ -12,12 +12,12 @@ import re
 from pathlib import Path
 from typing import Iterable, Union
 
-from miner.config import REPO_ROOT, SHARED_DIR
+from miner.config import GOLD_DIR, REPO_ROOT, REVIEWS_DIR, SHARED_DIR
 from miner.errors import MinerError
 from miner.schema import Finding, read_jsonl
 
-DEFAULT_GOLD_DIR = REPO_ROOT / "annotations" / "gold"
-DEFAULT_REVIEWS_DIR = SHARED_DIR / "seeds"
+DEFAULT_GOLD_DIR = GOLD_DIR
+DEFAULT_REVIEWS_DIR = REVIEWS_DIR
 
 FindingsSource = Union[str, Path, Iterable[Finding]]
 

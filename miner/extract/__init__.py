@@ -77,7 +77,7 @@ def segments(text: str, max_len: int = MAX_SEGMENT) -> list[tuple[int, int]]:
     return out
 
 
-def _pieces(reader: "Reader", text: str, prefilter: bool) -> list[tuple[int, int, int]]:
+def _pieces(reader: "Reader", text: str, prefilter: bool, abbreviations: dict) -> list[tuple[int, int, int]]:
     """(start, end, paragraph number) of the text pieces to parse."""
     if not text.strip():
         return []
@@ -88,7 +88,7 @@ def _pieces(reader: "Reader", text: str, prefilter: bool) -> list[tuple[int, int
     out: list[tuple[int, int, int]] = []
     for n, (s, e) in enumerate(segments(text)):
         if prefilter:
-            out.extend((cs, ce, n) for cs, ce in reader.prefilter.chunks(text, s, e))
+            out.extend((cs, ce, n) for cs, ce in reader.prefilter.chunks(text, s, e, abbreviations))
         else:
             out.append((s, e, n))
     return out
@@ -115,6 +115,7 @@ def extract_docs(
     yield nothing.
     """
     from miner.extract.context import DocMemory, SectionIndex
+    from miner.extract.mentions import drug_abbreviations
 
     reader = get_reader(nlp)
     state: dict[str, Any] = {}
@@ -122,8 +123,9 @@ def extract_docs(
     def tasks() -> Iterator[tuple[str, tuple[str, int, int, bool]]]:
         for doc in docs:
             text = doc.text or ""
-            pieces = _pieces(reader, text, prefilter)
-            state[doc.doc_id] = (text, len(pieces))
+            abbreviations = drug_abbreviations(text, reader.resolver) if len(text) > WHOLE_DOC_LIMIT else {}
+            pieces = _pieces(reader, text, prefilter, abbreviations)
+            state[doc.doc_id] = (text, abbreviations)
             if not pieces:
                 yield "", (doc.doc_id, 0, -1, True)
                 continue
@@ -141,7 +143,7 @@ def extract_docs(
             current_id, memories, found = doc_id, {}, []
             sections = SectionIndex(state[doc_id][0])
         if para >= 0:
-            memory = memories.setdefault(para, DocMemory())
+            memory = memories.setdefault(para, DocMemory(abbreviations=state[doc_id][1]))
             found.extend(reader.read(parsed, doc_id, base=base, memory=memory, sections=sections))
         if last:
             state.pop(doc_id, None)

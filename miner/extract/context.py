@@ -112,6 +112,8 @@ class DocMemory:
     resistant: list[Agent] = field(default_factory=list)  # agents of the last "X-resistant" population
     regimen: Agent | None = None  # the last multi-drug regimen
     cancer: str = ""
+    #: drug abbreviations defined anywhere in the document (see mentions.drug_abbreviations)
+    abbreviations: dict[str, tuple[str, list[str], bool]] = field(default_factory=dict)
 
     def update(self, units: list[Unit]) -> None:
         """Remember resistant populations and regimens introduced in this sentence."""

@@ -10,6 +10,7 @@ the odd unlinked name.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Protocol
@@ -157,3 +158,31 @@ def mention_from_ent(
     if ent.label_ == "DISEASE":
         return Mention(text, start, end, "DISEASE", "DISEASE", [ent.kb_id_] if ent.kb_id_ else [])
     return None
+
+
+#: "long form (SHORT)": the definition pattern of abbreviations (Schwartz & Hearst's starting point).
+_ABBREV = re.compile(r"((?:[\w+\-/]+[ \u2010-]){0,4}[\w+\-/]+)\s*\((\w[\w\-]{1,9})[;,)]")
+
+
+def drug_abbreviations(text: str, resolver: Resolver) -> dict[str, tuple[str, list[str], bool]]:
+    """Drug abbreviations defined anywhere in a long text: short form -> (label, ids, oncology).
+
+    Long texts are parsed paragraph by paragraph, so an abbreviation defined in one
+    paragraph ("enzalutamide (ENZA)") would be unknown in the others; this scan
+    makes it known to the whole document.  The long form's last 1-4 words must
+    name a drug and the short form must not itself be an ordinary word.
+    """
+    out: dict[str, tuple[str, list[str], bool]] = {}
+    for m in _ABBREV.finditer(text):
+        long_words, short = m.group(1).split(), m.group(2)
+        # abbreviations are capitalised ("ENZA", "T-DM1"); "(12)" or "(n" are citations and counts
+        if short in out or sum(c.isupper() for c in short) < 2:
+            continue
+        for k in range(len(long_words), 0, -1):  # the longest drug name ending the long form
+            name = " ".join(long_words[-k:])
+            found = resolver.drug(name)
+            if found and found[0] in DRUG_LABELS:
+                if not resolver.drug(short) or resolver.drug(short) == found:
+                    out[short] = (found[0], found[1], resolver.oncology(found[1]))
+                break
+    return out

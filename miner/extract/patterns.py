@@ -89,6 +89,7 @@ def _element(token: str, classes: set[str]) -> list[Element]:
         if role not in ROLES:
             raise MinerError(f"pattern element {token}:{role}: unknown role {role!r} (use {', '.join(ROLES)})")
     alts = token.split("|")
+    spec: dict[str, Any]
     units = [a for a in alts if a in UNIT_TYPES]
     cue_classes = [a for a in alts if _NAME.match(a) and a not in UNIT_TYPES]
     words = [a for a in alts if not _NAME.match(a)]
@@ -98,11 +99,14 @@ def _element(token: str, classes: set[str]) -> list[Element]:
     for w in words:
         if not _WORD.match(w):
             raise MinerError(f"pattern element {token!r}: bad literal {w!r} (literals are lower case)")
-    kinds = sum(bool(x) for x in (units, cue_classes, words))
-    if kinds != 1:
-        raise MinerError(f"pattern element {token!r}: do not mix unit types, cue classes and words")
-    if units:
-        spec: dict[str, Any] = {"_": {"xunit": {"IN": units}}}
+    if units and (cue_classes or words):
+        raise MinerError(f"pattern element {token!r}: do not mix unit types with cue classes or words")
+    if cue_classes and words:
+        # a cue unit is tagged with its class, any other unit with its lower-case text
+        spec = {"_": {"xtag": {"IN": cue_classes + words}}}
+        needs = {("cue", c) for c in cue_classes} | {("word", w) for w in words}
+    elif units:
+        spec = {"_": {"xunit": {"IN": units}}}
         needs = {("unit", u) for u in units}
     elif cue_classes:
         spec = {"_": {"xcue": {"IN": cue_classes}}}

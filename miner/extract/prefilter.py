@@ -60,8 +60,10 @@ class Prefilter:
     def has_trigger(self, text: str) -> bool:
         return self._trigger.search(text.lower()) is not None
 
-    def has_drug(self, text: str) -> bool:
+    def has_drug(self, text: str, abbreviations: dict | None = None) -> bool:
         tokens = [t.text for t in self.nlp.tokenizer(text)]
+        if abbreviations and any(t in abbreviations for t in tokens):
+            return True
         for i in range(len(tokens)):
             for n in range(1, MAX_NGRAM + 1):
                 if i + n > len(tokens):
@@ -76,14 +78,16 @@ class Prefilter:
                         return True
         return False
 
-    def keep(self, text: str) -> bool:
+    def keep(self, text: str, abbreviations: dict | None = None) -> bool:
         """True if this sentence might hold a finding."""
-        return self.has_trigger(text) and self.has_drug(text)
+        return self.has_trigger(text) and self.has_drug(text, abbreviations)
 
-    def chunks(self, text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    def chunks(
+        self, text: str, start: int = 0, end: int | None = None, abbreviations: dict | None = None
+    ) -> list[tuple[int, int]]:
         """Spans of consecutive sentences worth parsing (each kept sentence plus the next one)."""
         sents = rough_sentences(text, start, end)
-        keep = [self.keep(text[s:e]) for s, e in sents]
+        keep = [self.keep(text[s:e], abbreviations) for s, e in sents]
         wanted = [k or (i > 0 and keep[i - 1]) for i, k in enumerate(keep)]
         out: list[tuple[int, int]] = []
         for (s, e), w in zip(sents, wanted):

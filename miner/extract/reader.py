@@ -85,7 +85,7 @@ class Reader:
         self.prefilter = Prefilter(nlp, self.cues, self.resolver)
 
     # -- sentence preparation -------------------------------------------------
-    def _sentences(self, doc: Doc, base: int) -> list[_Sentence]:
+    def _sentences(self, doc: Doc, base: int, abbreviations: dict | None = None) -> list[_Sentence]:
         lexicon_spans = list(doc.spans.get("drugs", [])) if "drugs" in doc.spans else []
         mentions = [
             m for m in (mention_from_ent(e, self.resolver, base, lexicon_spans) for e in doc.ents) if m is not None
@@ -101,7 +101,7 @@ class Reader:
             s_start, s_end = base + sent.start_char + lead, base + sent.start_char + len(raw.rstrip())
             sent_mentions = [m for m in mentions if m.start >= s_start and m.end <= s_end]
             sent_cues = [(m, s, e) for m, s, e in cue_matches if s >= sent.start and e <= sent.end]
-            units = build_units(sent, sent_mentions, sent_cues, self.cues, self.resolver, base)
+            units = build_units(sent, sent_mentions, sent_cues, self.cues, self.resolver, base, abbreviations)
             ev: set[str] = set()
             for i in range(sent.start, sent.end):
                 ev |= evidence.get(i, set())
@@ -190,7 +190,7 @@ class Reader:
         section_base = 0
         if sections is None:  # offsets of a Doc read on its own are relative to its text
             sections, section_base = ctx.SectionIndex(doc.text), base
-        sents = self._sentences(doc, base)
+        sents = self._sentences(doc, base, memory.abbreviations)
         if not memory.cancer:
             for s in sents:
                 memory.cancer = ctx.cancer_in(s.mentions)

@@ -30,7 +30,7 @@ _HYPHENS = "-\u2010\u2011\u2012\u2013"
 _SPLIT_HYPHEN = re.compile(f"[{_HYPHENS}]")
 _SPLIT_COMBO = re.compile(r"\s*(?:\+|/)\s*")
 
-for _name in ("xunit", "xcue"):
+for _name in ("xunit", "xcue", "xtag"):
     if not Token.has_extension(_name):
         Token.set_extension(_name, default="")
 
@@ -60,6 +60,7 @@ def build_units(
     cues: CueLexicon,
     resolver: Resolver,
     base: int = 0,
+    abbreviations: dict[str, tuple[str, list[str], bool]] | None = None,
 ) -> list[Unit]:
     """Rewrite one parsed sentence as units (offsets shifted by ``base``)."""
     doc = sent.doc
@@ -114,8 +115,12 @@ def build_units(
             i = span.end
             continue
         split = _split_glued(tok, cues, resolver, base)
+        known = abbreviations.get(tok.text) if abbreviations else None
         if split:
             units.extend(split)
+        elif known is not None:  # defined elsewhere in the document
+            m = Mention(tok.text, base + tok.idx, base + tok.idx + len(tok), "DRUG", known[0], list(known[1]), known[2])
+            units.append(Unit(tok.text, m.start, m.end, "DRUG", "", m, i))
         else:
             kind = "BREAK" if tok.lower_ in CLAUSE_BREAKS else ""
             units.append(Unit(tok.text, base + tok.idx, base + tok.idx + len(tok), kind, "", None, i))
@@ -182,4 +187,5 @@ def units_doc(units: list[Unit], vocab: Vocab) -> Doc:
     for tok, u in zip(doc, units):
         tok._.xunit = u.unit
         tok._.xcue = u.cue
+        tok._.xtag = u.cue or u.text.lower()
     return doc
