@@ -386,3 +386,15 @@ def test_abbreviation_defined_in_another_paragraph(nlp):
     )
     found = read(nlp, text)
     assert [(f.drug, f.drug_ids) for f in found] == [("ENZA", ["DB08899"])]
+
+
+def test_reference_list_of_a_full_text_is_not_read(nlp):
+    finding = "Gefitinib-resistant cells were cross-resistant to osimertinib."
+    body = "\n\n".join(["Body paragraph about the review topic without drugs."] * 150)
+    text = body + "\n\n" + finding + "\n\nREFERENCES\n\n1. Smith J. Erlotinib-resistant cells are cross-resistant to afatinib."
+    assert [f.drug for f in read(nlp, text)] == ["osimertinib"]
+
+
+def test_citations_and_determiners_do_not_break_patterns(nlp):
+    found = read(nlp, "Docetaxel-resistant cells (12, 13) were cross-resistant [14-16] to both cabazitaxel and paclitaxel.")
+    assert pairs(found) == {("cabazitaxel", "docetaxel", "cross_resistance"), ("paclitaxel", "docetaxel", "cross_resistance")}

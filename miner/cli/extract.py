@@ -76,7 +76,7 @@ def extract_command(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from miner.extract import extract_docs, get_reader
+    from miner.extract import TextDoc, extract_docs, get_reader
     from miner.schema import write_jsonl
 
     if text is not None:
@@ -90,12 +90,10 @@ def extract_command(
         doc_id = doc_ids[0] if doc_ids else f"text:{text.stem}"
         reader = get_reader()
 
-        class _TextDoc:
-            def __init__(self) -> None:
-                self.doc_id, self.text = doc_id, content
-
         with console.status(f"reading {text.name} ({len(content):,} characters)"):
-            findings = list(extract_docs([_TextDoc()], n_process=1, batch_size=batch_size, prefilter=prefilter))
+            findings = list(
+                extract_docs([TextDoc(doc_id, content)], n_process=1, batch_size=batch_size, prefilter=prefilter)
+            )
         n = write_jsonl(findings, out)
         console.print(f"{n} finding(s) from {text} -> {out}")
         return

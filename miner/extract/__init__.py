@@ -15,6 +15,7 @@ merging them across documents is assembly and belongs to later stages.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Protocol
 
 from miner.schema import Finding
@@ -25,7 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from miner.extract.reader import Reader
 
-__all__ = ["extract_text", "extract_docs", "findings_to_dataframe", "get_reader", "segments"]
+__all__ = ["TextDoc", "extract_text", "extract_docs", "findings_to_dataframe", "get_reader", "segments"]
 
 #: Longest piece of text parsed at once (the reviews are processed paragraph by paragraph).
 MAX_SEGMENT = 20_000
@@ -33,9 +34,20 @@ MAX_SEGMENT = 20_000
 WHOLE_DOC_LIMIT = 5_000
 _PARAGRAPH = re.compile(r"\n\s*\n")
 _SOFT_BREAK = re.compile(r"(?<=[.!?])\s+|\n")
+_REFERENCES = re.compile(
+    r"(?im)^[#*\s]*(?:references|bibliography|literature cited|works cited)[*\s:]*$"
+)
 
 
 class _Doc(Protocol):
+    doc_id: str
+    text: str
+
+
+@dataclass
+class TextDoc:
+    """A plain text to read (anything with ``doc_id`` and ``text`` works, e.g. a corpus Document)."""
+
     doc_id: str
     text: str
 
@@ -58,11 +70,22 @@ def get_reader(nlp: "Language | None" = None) -> "Reader":
     return reader
 
 
+def body_end(text: str) -> int:
+    """Where the body of a full text ends: at a "References"/"Bibliography" heading line, else the end.
+
+    Cited titles are other papers' statements, not the text's own.
+    """
+    m = _REFERENCES.search(text)
+    return m.start() if m else len(text)
+
+
 def segments(text: str, max_len: int = MAX_SEGMENT) -> list[tuple[int, int]]:
     """Paragraph spans of ``text``; paragraphs longer than ``max_len`` are cut at sentence ends."""
     out: list[tuple[int, int]] = []
     pos = 0
-    bounds = [(m.start(), m.end()) for m in _PARAGRAPH.finditer(text)] + [(len(text), len(text))]
+    end_of_body = body_end(text)
+    bounds = [(m.start(), m.end()) for m in _PARAGRAPH.finditer(text, 0, end_of_body)]
+    bounds.append((end_of_body, end_of_body))
     for s, e in bounds:
         start, end = pos, s
         pos = e
@@ -158,13 +181,7 @@ def extract_text(
     text: str, doc_id: str = "text:input", nlp: "Language | None" = None, prefilter: bool = True
 ) -> list[Finding]:
     """Findings of one text; offsets refer to ``text`` (long texts are read paragraph by paragraph)."""
-
-    class _One:
-        pass
-
-    one = _One()
-    one.doc_id, one.text = doc_id, text  # type: ignore[attr-defined]
-    return list(extract_docs([one], nlp=nlp, prefilter=prefilter))  # type: ignore[list-item]
+    return list(extract_docs([TextDoc(doc_id, text)], nlp=nlp, prefilter=prefilter))
 
 
 #: DataFrame columns, in order (offsets are flattened to <role>_start/<role>_end).

@@ -10,8 +10,6 @@ objects whose offsets point into the document text.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Iterator
-
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
@@ -32,6 +30,8 @@ from miner.extract.prefilter import Prefilter
 from miner.extract.units import Unit, build_units, units_doc
 from miner.schema import POLARITY, Finding
 
+#: Bumped when the reading code changes what it extracts (the data files carry their own digests).
+READER_VERSION = "4"
 HEDGE_PENALTY = 0.15
 ANAPHORA_PENALTY = 0.1
 NEXT_SENTENCE_PENALTY = 0.05
@@ -78,7 +78,7 @@ class Reader:
         self.resolver = resolver or default_resolver()
         data, digest = load_pattern_data()
         compiled = compile_patterns(data, set(self.cues.classes) | {"PROCESS"})
-        self.version = f"rules-{data.get('version', '0')}-{digest}-cues-{self.cues.digest}"
+        self.version = f"rules-{data.get('version', '0')}-{digest}-cues-{self.cues.digest}-reader-{READER_VERSION}"
         self.patterns: PatternSet = build_matcher(compiled, nlp.vocab, self.version)
         self.cue_matcher = self.cues.phrase_matcher(nlp)
         self.evidence_matcher = self.cues.evidence_matcher(nlp)
@@ -275,8 +275,3 @@ class Reader:
                         best[key] = finding
         return list(best.values())
 
-
-def read_docs(reader: Reader, docs: Iterable[tuple[Doc, str]]) -> Iterator[Finding]:
-    """Findings of already-parsed (Doc, doc_id) pairs."""
-    for doc, doc_id in docs:
-        yield from reader.read(doc, doc_id)

@@ -68,6 +68,8 @@ def build_units(
     by_token: dict[int, Mention] = {}
     covered: set[int] = set()
     for m in mentions:
+        if m.kind == "DISEASE":  # diseases only give context; NER may tag cue words ("hypersensitive")
+            continue
         span = doc.char_span(m.start - base, m.end - base, alignment_mode="expand")
         if span is None or span.start < sent.start or span.end > sent.end:
             continue
@@ -84,6 +86,10 @@ def build_units(
     i = sent.start
     while i < sent.end:
         tok = doc[i]
+        skip = _citation_end(doc, i, sent.end)
+        if skip:  # "(12, 13)" or "[4-6]": citation markers say nothing and would eat pattern gaps
+            i = skip
+            continue
         if i in by_token:
             m = by_token[i]
             units.append(Unit(m.text, m.start, m.end, m.kind, "", m, i))
@@ -130,6 +136,23 @@ def build_units(
         if units[k].unit == "DRUG" and units[k + 1].cue == "AFFIX_NOT":
             units[k].unit, units[k].mention = "", None
     return units
+
+
+_CITE_OPEN = {"(": ")", "[": "]"}
+_CITE_INNER = re.compile(r"^[\d,;\-\u2013\u2010 ]+$|^(?:ref|refs)\.?$", re.IGNORECASE)
+
+
+def _citation_end(doc: Doc, i: int, end: int) -> int:
+    """Index after a numeric citation starting at token ``i`` ("(12, 13)", "[4-6]"), else 0."""
+    close = _CITE_OPEN.get(doc[i].text)
+    if close is None:
+        return 0
+    for j in range(i + 1, min(end, i + 16)):
+        if doc[j].text == close:
+            return j + 1 if j > i + 1 else 0
+        if not _CITE_INNER.match(doc[j].text):
+            return 0
+    return 0
 
 
 def _split_glued(tok: Token, cues: CueLexicon, resolver: Resolver, base: int) -> list[Unit]:
