@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import platform
 from pathlib import Path
 from typing import List, Optional
 
@@ -12,25 +11,6 @@ from rich.console import Console
 from miner.errors import MinerError
 
 console = Console(stderr=True)
-#: Findings are saved to the store after every this many documents.
-SAVE_EVERY = 200
-
-
-def _run_meta(reader, prefilter: bool, workers: int) -> dict:
-    import spacy
-
-    nlp = reader.nlp
-    meta = nlp.meta or {}
-    return {
-        "stage": "extract",
-        "rules_version": reader.version,
-        "pipeline": f"{meta.get('name', 'pipeline')}-{meta.get('version', '?')}",
-        "pipeline_components": list(nlp.pipe_names),
-        "spacy": spacy.__version__,
-        "prefilter": prefilter,
-        "workers": workers,
-        "python": platform.python_version(),
-    }
 
 
 def _read_text_file(path: Path) -> str:
@@ -69,14 +49,11 @@ def extract_command(
 ) -> None:
     """Extract findings (drug, prior drug, mechanism, effect) with the rule-based reader.
 
-    Over the corpus store (default): every live document, or those given by --doc-id; the
-    findings replace earlier ones of the same documents and the run is recorded with the
-    pipeline and rule versions. With --text FILE: a plain-text file (e.g. a review), read
-    paragraph by paragraph; findings go to --out (required).
-    """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    Over the corpus store (default): every live document, or those given by --doc-id. Findings replace earlier ones of the same documents and are saved every 200 documents with the run metadata (pipeline and rule versions).
 
-    from miner.extract import TextDoc, extract_docs, get_reader
+    With --text FILE: a plain-text file (e.g. a review), read paragraph by paragraph; findings go to --out (required).
+    """
+    from miner.extract import TextDoc, extract_docs
     from miner.schema import write_jsonl
 
     if text is not None:
@@ -88,8 +65,6 @@ def extract_command(
             raise MinerError("--limit applies to the corpus store, not to --text")
         content = _read_text_file(text)
         doc_id = doc_ids[0] if doc_ids else f"text:{text.stem}"
-        reader = get_reader()
-
         with console.status(f"reading {text.name} ({len(content):,} characters)"):
             findings = list(
                 extract_docs([TextDoc(doc_id, content)], n_process=1, batch_size=batch_size, prefilter=prefilter)
@@ -100,58 +75,21 @@ def extract_command(
 
     from miner.cli.main import settings
     from miner.corpus import CorpusStore
+    from miner.extract.store import extract_store
 
     db = settings(ctx).db
     if not Path(db).exists():
         raise MinerError(f"{db}: no corpus store yet (import documents with `miner corpus import` first)")
-    reader = get_reader()
     with CorpusStore(db) as store:
-        total = len(doc_ids) if doc_ids else store.count()
-        if limit is not None:
-            total = min(total, limit)
-        docs = store.iter_documents(doc_ids=doc_ids or None)
-        if limit is not None:
-            import itertools
-
-            docs = itertools.islice(docs, limit)
-        docs = list(docs)
-        if doc_ids:
-            missing = sorted(set(doc_ids) - {d.doc_id for d in docs})
-            if missing:
-                raise MinerError(f"not in the store: {', '.join(missing[:5])}" + (" ..." if len(missing) > 5 else ""))
-        meta = _run_meta(reader, prefilter, workers)
-        findings: list = []
-        pending: list = []  # findings of finished documents not yet saved
-        pending_ids: list[str] = []
-        stored = 0
-
-        def flush() -> None:
-            nonlocal stored
-            if pending_ids:
-                stored += store.add_findings(pending, {**meta, "doc_ids": list(pending_ids)})
-                pending.clear()
-                pending_ids.clear()
-
-        columns = (TextColumn("extract"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[n]} findings"),
-                   TimeElapsedColumn())
-        with Progress(*columns, console=console, disable=not console.is_terminal) as progress:
-            task = progress.add_task("extract", total=len(docs), n=0)
-
-            def on_doc(doc_id: str, _n: int) -> None:
-                # Save every SAVE_EVERY documents, so an interrupted run keeps what it read.
-                pending_ids.append(doc_id)
-                progress.update(task, advance=1, n=len(findings))
-                if len(pending_ids) >= SAVE_EVERY:
-                    flush()
-
-            for f in extract_docs(docs, n_process=workers, batch_size=batch_size, prefilter=prefilter, on_doc=on_doc):
-                findings.append(f)
-                pending.append(f)
-            flush()
+        stats = extract_store(
+            store, doc_ids=doc_ids or None, limit=limit, workers=workers, prefilter=prefilter,
+            batch_size=batch_size, console=console, keep=out is not None,
+        )
     if out is not None:
-        write_jsonl(findings, out)
+        write_jsonl(stats.read, out)
     console.print(
-        f"{stored} finding(s) from {len(docs)} document(s) stored in {db}" + (f"; written to {out}" if out else "")
+        f"{stats.findings} finding(s) from {stats.documents} document(s) stored in {db} in {stats.seconds:.1f}s"
+        + (f"; written to {out}" if out else "")
     )
 
 

@@ -31,7 +31,7 @@ from miner.extract.units import Unit, build_units, units_doc
 from miner.schema import POLARITY, Finding
 
 #: Bumped when the reading code changes what it extracts (the data files carry their own digests).
-READER_VERSION = "4"
+READER_VERSION = "5"
 HEDGE_PENALTY = 0.15
 ANAPHORA_PENALTY = 0.1
 NEXT_SENTENCE_PENALTY = 0.05

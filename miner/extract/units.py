@@ -64,21 +64,24 @@ def build_units(
 ) -> list[Unit]:
     """Rewrite one parsed sentence as units (offsets shifted by ``base``)."""
     doc = sent.doc
+    cue_spans = _cue_spans(sent, cue_matches, doc.vocab)
+    cue_tokens = {i for span in cue_spans for i in range(span.start, span.end)}
     # token index -> mention that starts there / covers it
     by_token: dict[int, Mention] = {}
     covered: set[int] = set()
     for m in mentions:
-        if m.kind == "DISEASE":  # diseases only give context; NER may tag cue words ("hypersensitive")
-            continue
         span = doc.char_span(m.start - base, m.end - base, alignment_mode="expand")
         if span is None or span.start < sent.start or span.end > sent.end:
             continue
         if any(i in covered for i in range(span.start, span.end)):
             continue
+        # a disease only gives context and yields to cue words that NER may tag ("hypersensitive")
+        if m.kind == "DISEASE" and any(i in cue_tokens for i in range(span.start, span.end)):
+            continue
         by_token[span.start] = m
         covered.update(range(span.start, span.end))
     cue_at: dict[int, Span] = {}
-    for span in _cue_spans(sent, cue_matches, doc.vocab):
+    for span in cue_spans:
         if not any(i in covered for i in range(span.start, span.end)):
             cue_at[span.start] = span
 
