@@ -15,7 +15,7 @@ import tempfile
 import zlib
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import Any, BinaryIO, Callable, Iterator, TextIO
 
 from miner.errors import InputFileError
 
@@ -184,3 +184,24 @@ def head_bytes(path: str | Path, n: int = 8192) -> bytes:
     """The first ``n`` decompressed bytes of a file (for format sniffing)."""
     with open_input(path) as infile, damage_as_input_error(infile):
         return infile.stream.read(n)
+
+
+#: A line-based format's record reader: (text stream, source name, path for messages) -> records.
+TextRecords = Callable[[TextIO, str, object], Iterator[Any]]
+
+
+def read_text_opened(infile: InputFile, source_name: str, records: TextRecords) -> Iterator[Any]:
+    """Run a line-based reader over an opened input, turning damage into :class:`InputFileError`."""
+    text = io.TextIOWrapper(infile.stream, encoding="utf-8-sig", newline=None)
+    with damage_as_input_error(infile):
+        yield from records(text, source_name, infile.path)
+
+
+def read_text_source(source: BinaryIO | str | Path, source_name: str, records: TextRecords) -> Iterator[Any]:
+    """Run a line-based reader over a path (gzip allowed) or a binary stream."""
+    if isinstance(source, (str, Path)):
+        with open_input(source) as infile:
+            yield from read_text_opened(infile, source_name or Path(source).name, records)
+        return
+    name = source_name or getattr(source, "name", "") or "<stream>"
+    yield from records(io.TextIOWrapper(source, encoding="utf-8-sig"), str(name), name)

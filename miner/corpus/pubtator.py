@@ -8,13 +8,12 @@ length as :attr:`Document.text` (``title + "\\n" + abstract``), so they are kept
 
 from __future__ import annotations
 
-import io
 import re
 from pathlib import Path
 from typing import BinaryIO, Iterator, TextIO
 
 from miner.corpus.document import Document, pmid_doc_id
-from miner.corpus.fileio import InputFile, damage_as_input_error, open_input
+from miner.corpus.fileio import InputFile, read_text_opened, read_text_source
 from miner.errors import InputFileError
 
 _TEXT_LINE = re.compile(r"^([^|\t]+)\|([ta])\|(.*)$")
@@ -96,16 +95,9 @@ def _records(lines: TextIO, source: str, path: object) -> Iterator[Document]:
 
 def parse_opened(infile: InputFile, source_name: str) -> Iterator[Document]:
     """Documents of an opened input file (see :func:`miner.corpus.fileio.open_input`)."""
-    text = io.TextIOWrapper(infile.stream, encoding="utf-8-sig", newline=None)
-    with damage_as_input_error(infile):
-        yield from _records(text, source_name, infile.path)
+    return read_text_opened(infile, source_name, _records)
 
 
 def parse_pubtator(source: BinaryIO | str | Path, source_name: str = "") -> Iterator[Document]:
     """Documents from a PubTator file (path, gzip allowed) or binary stream."""
-    if isinstance(source, (str, Path)):
-        with open_input(source) as infile:
-            yield from parse_opened(infile, source_name or Path(source).name)
-        return
-    name = source_name or getattr(source, "name", "") or "<stream>"
-    yield from _records(io.TextIOWrapper(source, encoding="utf-8-sig"), str(name), name)
+    return read_text_source(source, source_name, _records)

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Iterable, Union
 
-from miner.config import GOLD_DIR, REPO_ROOT, REVIEWS_DIR, SHARED_DIR
+from miner.config import GOLD_DIR, REVIEWS_DIR
 from miner.errors import MinerError
 from miner.schema import Finding, read_jsonl
 
