@@ -211,6 +211,45 @@ def test_anaphora_and_next_sentence_mechanism(nlp):
     assert f.mechanism == "ABCB1 overexpression" and f.sentence.startswith("The resistant cells")
 
 
+def test_gene_limits_drug_activity(nlp):
+    f = one(nlp, "Loss of PTEN impairs the activity of lapatinib in breast cancer cells.")
+    assert (f.drug, f.prior_drug, f.effect, f.rule) == ("lapatinib", "", "resistance", "res_gene_limits_drug")
+    assert f.mechanism_genes == ["PTEN"] and f.mechanism_type == "target_loss"
+    hedged = one(nlp, "ABCB1 overexpression may reduce the efficacy of paclitaxel.")
+    assert hedged.hedged and hedged.mechanism_type == "efflux_transporter"
+    # a negated resistance statement is not a finding
+    assert read(nlp, "PTEN loss did not reduce the sensitivity of the cells to lapatinib.") == []
+
+
+def test_carriers_are_resistant(nlp):
+    f = one(nlp, "Tumors harboring MET amplification were resistant to gefitinib.")
+    assert (f.drug, f.effect, f.rule) == ("gefitinib", "resistance", "res_carriers_resistant")
+    assert f.mechanism_type == "amplification"
+    assert read(nlp, "Tumors harboring MET amplification were not resistant to gefitinib.") == []
+    assert one(nlp, "Cells carrying EGFR T790M might be resistant to gefitinib.").hedged
+
+
+def test_resistant_tumors_harbor_gene(nlp):
+    f = one(nlp, "Erlotinib-resistant tumors frequently acquire EGFR T790M.")
+    assert (f.drug, f.effect, f.rule) == ("Erlotinib", "resistance", "res_resistant_harbor_gene")
+    assert f.mechanism == "EGFR T790M"
+    g = one(nlp, "Patients resistant to osimertinib showed KEAP1 mutations.")
+    assert (g.drug, g.mechanism_genes) == ("osimertinib", ["KEAP1"])
+
+
+def test_also_resistant_is_cross_resistance(nlp):
+    f = one(nlp, "Gefitinib-resistant cells were also resistant to erlotinib.")
+    assert (f.drug, f.prior_drug, f.effect) == ("erlotinib", "Gefitinib", "cross_resistance")
+    n = one(nlp, "Cells resistant to cisplatin were not also resistant to paclitaxel.")
+    assert (n.drug, n.prior_drug, n.effect, n.negated) == ("paclitaxel", "cisplatin", "no_cross_resistance", True)
+    assert read(nlp, "Gefitinib-resistant cells were also resistant to radiation.") == []
+
+
+def test_enhanced_susceptibility_is_collateral_sensitivity(nlp):
+    f = one(nlp, "Paclitaxel-resistant cells showed enhanced susceptibility to cisplatin.")
+    assert (f.drug, f.prior_drug, f.effect) == ("cisplatin", "Paclitaxel", "collateral_sensitivity")
+
+
 # -- no finding where none is stated (precision) -----------------------------------------------------------
 
 

@@ -22,7 +22,7 @@ from miner.extract.mentions import Resolver
 #: Cue classes whose presence makes a sentence worth parsing.
 TRIGGER_CLASSES = (
     "XRES", "RES_NOUN", "RES_ADJ", "RES_TO", "SENS_UP", "SENS_KEPT", "REDUCED", "RETAINED", "PRIOR",
-    "SWITCH", "AFFIX_RES", "AFFIX_PRIOR", "AFFIX_NAIVE", "PREFIX_POST",
+    "SWITCH", "AFFIX_RES", "AFFIX_PRIOR", "AFFIX_NAIVE", "PREFIX_POST", "LIMIT_V", "SENS_DOWN",
 )
 MAX_NGRAM = 3
 #: Rough sentence ends: ., ! or ? followed by space and a capital/digit/bracket, or a line break.
