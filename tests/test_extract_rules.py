@@ -219,6 +219,8 @@ def test_gene_limits_drug_activity(nlp):
     assert hedged.hedged and hedged.mechanism_type == "efflux_transporter"
     # a negated resistance statement is not a finding
     assert read(nlp, "PTEN loss did not reduce the sensitivity of the cells to lapatinib.") == []
+    # "decreased in response to X" describes an effect of X, not a limit on it
+    assert read(nlp, "Phosphorylated MET was decreased in response to lapatinib.") == []
 
 
 def test_carriers_are_resistant(nlp):
@@ -233,8 +235,10 @@ def test_resistant_tumors_harbor_gene(nlp):
     f = one(nlp, "Erlotinib-resistant tumors frequently acquire EGFR T790M.")
     assert (f.drug, f.effect, f.rule) == ("Erlotinib", "resistance", "res_resistant_harbor_gene")
     assert f.mechanism == "EGFR T790M"
-    g = one(nlp, "Patients resistant to osimertinib showed KEAP1 mutations.")
+    g = one(nlp, "Patients resistant to osimertinib often harbored KEAP1 mutations.")
     assert (g.drug, g.mechanism_genes) == ("osimertinib", ["KEAP1"])
+    # a participle describes the model, not what resistance brings ("resistance ... in cells harboring EGFR")
+    assert read(nlp, "We studied resistance to erlotinib in cell lines harboring EGFR T790M.") == []
 
 
 def test_also_resistant_is_cross_resistance(nlp):
@@ -243,6 +247,40 @@ def test_also_resistant_is_cross_resistance(nlp):
     n = one(nlp, "Cells resistant to cisplatin were not also resistant to paclitaxel.")
     assert (n.drug, n.prior_drug, n.effect, n.negated) == ("paclitaxel", "cisplatin", "no_cross_resistance", True)
     assert read(nlp, "Gefitinib-resistant cells were also resistant to radiation.") == []
+
+
+def test_cross_resistance_of_resistant_cells_to(nlp):
+    f = one(nlp, "Cross-resistance of docetaxel-resistant cells to cabazitaxel was modest.")
+    assert (f.drug, f.prior_drug, f.effect) == ("cabazitaxel", "docetaxel", "cross_resistance")
+    n = one(nlp, "No cross-resistance of docetaxel-resistant cells to cabazitaxel was seen.")
+    assert (n.effect, n.negated) == ("no_cross_resistance", True)
+    c = one(nlp, "The hypersensitivity of cisplatin-resistant cells to paclitaxel may be clinically useful.")
+    assert (c.drug, c.prior_drug, c.effect, c.hedged) == ("paclitaxel", "cisplatin", "collateral_sensitivity", True)
+
+
+def test_carriers_do_not_respond(nlp):
+    f = one(nlp, "Tumors harboring MET amplification do not respond to gefitinib.")
+    assert (f.drug, f.effect, f.negated, f.mechanism_type) == ("gefitinib", "resistance", False, "amplification")
+    assert read(nlp, "Patients harboring EGFR mutations responded to gefitinib.") == []
+    # a gene naming the indication is not a mechanism ("patients with HER2 ... do not respond")
+    assert read(nlp, "Patients with HER2 who do not respond to trastuzumab were enrolled.") == []
+
+
+def test_gene_implicated_in_resistance(nlp):
+    f = one(nlp, "KEAP1 mutations have been implicated in resistance to osimertinib.")
+    assert (f.drug, f.effect, f.mechanism_genes, f.hedged) == ("osimertinib", "resistance", ["KEAP1"], True)
+    g = one(nlp, "PTEN plays a key role in resistance to trastuzumab.")
+    assert (g.drug, g.mechanism, g.hedged) == ("trastuzumab", "PTEN", False)
+    assert read(nlp, "EGFR is involved in the response to gefitinib.") == []
+
+
+def test_prior_treatment_limits_activity(nlp):
+    f = one(nlp, "Prior exposure to trastuzumab impaired the activity of lapatinib.")
+    assert (f.drug, f.prior_drug, f.effect, f.kind) == ("lapatinib", "trastuzumab", "reduced_efficacy", "sequential")
+    n = one(nlp, "Previous treatment with docetaxel did not reduce the efficacy of cabazitaxel.")
+    assert (n.effect, n.negated) == ("no_cross_resistance", True)
+    assert one(nlp, "Progression on abiraterone may limit the benefit of enzalutamide.").hedged
+    assert read(nlp, "Cisplatin reduced the survival of paclitaxel-resistant cells.") == []
 
 
 def test_enhanced_susceptibility_is_collateral_sensitivity(nlp):
