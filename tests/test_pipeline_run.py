@@ -33,6 +33,14 @@ def _pubtator(path: Path) -> Path:
     return path
 
 
+def _write_rows(path: Path, rows: list[dict]) -> None:
+    """Save the table as a curator's spreadsheet would."""
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+
+
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     base = tmp_path_factory.mktemp("run")
@@ -93,10 +101,7 @@ def test_curation_round_trip(run_dir, tmp_path):
     rows[0]["curator"] = "alice"
     if len(rows) > 1:
         rows[1]["decision"] = "rejected"
-    with table.open("w", encoding="utf-8", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    _write_rows(table, rows)
     r = runner.invoke(app, ["--db", str(db), "curate", "import", str(table)])
     assert r.exit_code == 0, r.output
     with CorpusStore(db) as store:
@@ -110,10 +115,7 @@ def test_curation_round_trip(run_dir, tmp_path):
     assert [p["id"] for p in promoted] == [rows[0]["finding_id"]] and promoted[0]["source"] == "curated"
     # a file with an unknown id applies nothing
     rows[0]["finding_id"] = "fnot-a-finding"
-    with table.open("w", encoding="utf-8", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    _write_rows(table, rows)
     r = runner.invoke(app, ["--db", str(db), "curate", "import", str(table)])
     assert r.exit_code == 1 and "fnot-a-finding" in str(r.exception)
     with CorpusStore(db) as store:
