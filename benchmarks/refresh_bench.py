@@ -18,18 +18,8 @@ from pathlib import Path
 
 from miner.corpus.entrez import RATE_WITH_KEY, RATE_WITHOUT_KEY, EntrezClient, RateLimiter
 from miner.corpus.refresh import Refresher
-from miner.corpus.replay import ReplayServer, genia_records
+from miner.corpus.replay import ReplayServer, busiest_window, genia_records
 from miner.corpus.store import CorpusStore
-
-
-def busiest_window(times: list[float], window: float = 1.0) -> int:
-    times = sorted(times)
-    best, j = 0, 0
-    for i, t in enumerate(times):
-        while times[j] <= t - window:
-            j += 1
-        best = max(best, i - j + 1)
-    return best
 
 
 def _serve(n_records: int, conn) -> None:  # runs in the server process

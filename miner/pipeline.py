@@ -193,8 +193,7 @@ def stage_reconcile(state: RunState) -> str:
 def stage_export(state: RunState) -> str:
     from miner.export import export_findings
 
-    findings = list(state.store.iter_findings())
-    texts = {d.doc_id: d.text for d in state.store.iter_documents(doc_ids=sorted({f.doc_id for f in findings}))}
+    findings, texts = state.store.findings_with_texts()
     for fmt, name in EXPORT_FORMATS.items():
         export_findings(findings, texts, fmt, state.options.out_dir / name, force=True)
     return f"{len(findings)} findings -> " + ", ".join(EXPORT_FORMATS.values())
@@ -203,8 +202,7 @@ def stage_export(state: RunState) -> str:
 def stage_report(state: RunState) -> str:
     from miner.report import build_report
 
-    findings = list(state.store.iter_findings())
-    texts = {d.doc_id: d.text for d in state.store.iter_documents(doc_ids=sorted({f.doc_id for f in findings}))}
+    findings, texts = state.store.findings_with_texts()
     out = build_report(findings, texts, state.tables, state.options.out_dir / "report.html", force=True)
     return str(out)
 

@@ -166,23 +166,32 @@ def validate(data: dict[str, Any]) -> None:
         raise MinerError("invalid finding: " + "; ".join(errors))
 
 
-def read_jsonl(path: str | Path) -> Iterator[Finding]:
-    """Findings from a JSONL file; a bad line raises an error naming file and line."""
-    path = Path(path)
-    if not path.is_file():
-        raise MinerError(f"{path}: no such file")
+def jsonl_lines(path: Path) -> Iterator[tuple[int, Any, str]]:
+    """``(line number, value, error)`` for every non-blank line of a JSONL file.
+
+    One reader for the strict loader below (which stops at the first error) and for
+    ``miner gold check`` (which lists every bad line).
+    """
     with path.open(encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, 1):
             if not line.strip():
                 continue
             try:
-                data = json.loads(line)
+                yield lineno, json.loads(line), ""
             except json.JSONDecodeError as exc:
-                raise InputFileError(path, f"invalid JSON: {exc.msg}", f"line {lineno}") from exc
-            errors = validation_errors(data)
-            if errors:
-                raise InputFileError(path, "; ".join(errors), f"line {lineno}")
-            yield Finding.from_dict(data)
+                yield lineno, None, f"invalid JSON: {exc.msg} (column {exc.colno})"
+
+
+def read_jsonl(path: str | Path) -> Iterator[Finding]:
+    """Findings from a JSONL file; a bad line raises an error naming file and line."""
+    path = Path(path)
+    if not path.is_file():
+        raise MinerError(f"{path}: no such file")
+    for lineno, data, error in jsonl_lines(path):
+        errors = [error] if error else validation_errors(data)
+        if errors:
+            raise InputFileError(path, "; ".join(errors), f"line {lineno}")
+        yield Finding.from_dict(data)
 
 
 def write_jsonl(findings: Iterable[Finding], path: str | Path) -> int:
@@ -191,9 +200,13 @@ def write_jsonl(findings: Iterable[Finding], path: str | Path) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     n = 0
-    with tmp.open("w", encoding="utf-8") as fh:
-        for finding in findings:
-            fh.write(json.dumps(finding.to_dict(), ensure_ascii=False) + "\n")
-            n += 1
-    tmp.replace(path)
+    try:
+        with tmp.open("w", encoding="utf-8") as fh:
+            for finding in findings:
+                fh.write(json.dumps(finding.to_dict(), ensure_ascii=False) + "\n")
+                n += 1
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return n

@@ -19,7 +19,7 @@ from miner.corpus.entrez import (
     parse_retry_after,
     shared_limiter,
 )
-from miner.corpus.replay import ReplayServer, genia_records
+from miner.corpus.replay import ReplayServer, busiest_window, genia_records
 from miner.errors import MinerError
 
 pytestmark = pytest.mark.skipif(
@@ -39,17 +39,6 @@ class FakeClock:
 
     def sleep(self, seconds: float) -> None:
         self.now += seconds
-
-
-def max_in_window(times: list[float], window: float = 1.0) -> int:
-    """The largest number of timestamps inside any half-open window [t, t + window)."""
-    times = sorted(times)
-    best, j = 0, 0
-    for i, t in enumerate(times):
-        while times[j] <= t - window:
-            j += 1
-        best = max(best, i - j + 1)
-    return best
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +79,7 @@ def test_production_rates_never_exceed_ncbi_limit_and_stay_above_90_percent(rate
     for _ in range(200):
         limiter.acquire()
         starts.append(clock.now)
-    assert max_in_window(starts) <= rate
+    assert busiest_window(starts) <= rate
     sustained = (len(starts) - 1) / (starts[-1] - starts[0])
     assert 0.9 * rate <= sustained <= rate
 
@@ -237,7 +226,7 @@ def test_server_side_pacing_at_the_real_default_rate(srv):
         client.esearch("cancer")
     arrivals = [r.t for r in srv.requests("esearch")]
     assert len(arrivals) == 7
-    assert max_in_window(arrivals) <= RATE_WITHOUT_KEY
+    assert busiest_window(arrivals) <= RATE_WITHOUT_KEY
     assert arrivals[-1] - arrivals[0] < 2.6  # ~6 intervals of 1/3 s (+5% margin): not much slower either
 
 
@@ -249,4 +238,4 @@ def test_retries_go_through_the_limiter_too(srv):
     client.esearch("cancer")
     arrivals = [r.t for r in srv.requests("esearch")]
     assert len(arrivals) == 13
-    assert max_in_window(arrivals) <= RATE_WITH_KEY
+    assert busiest_window(arrivals) <= RATE_WITH_KEY

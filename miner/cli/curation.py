@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from miner.cli.main import settings
+from miner.cli.main import existing_store
 from miner.config import REPO_ROOT
 
 console = Console()
@@ -34,16 +34,6 @@ class StatusFilter(str, Enum):
     conflicting = "conflicting"
 
 
-def _open_store(ctx: typer.Context):
-    from miner.corpus.store import CorpusStore
-    from miner.errors import MinerError
-
-    db = settings(ctx).db
-    if not Path(db).exists():
-        raise MinerError(f"no corpus store at {db}: run `miner corpus import` / `miner run` first, or pass --db")
-    return CorpusStore(db)
-
-
 def export(
     ctx: typer.Context,
     fmt: ExportFormat = typer.Option(..., "--format", "-f", help="Output format. brat writes a directory; label-studio also writes <out>.labeling-config.xml."),
@@ -56,12 +46,9 @@ def export(
     """Export findings from the store for curation (CSV/TSV, JSONL, Label Studio, brat, BioC, PubTator)."""
     from miner.export import export_findings
 
-    with _open_store(ctx) as store:
-        findings = list(store.iter_findings(status=None if status is StatusFilter.all else status.value,
-                                            min_confidence=min_confidence))
-        texts = {}
-        for doc in store.iter_documents(doc_ids=sorted({f.doc_id for f in findings})):
-            texts[doc.doc_id] = doc.text
+    with existing_store(ctx) as store:
+        findings, texts = store.findings_with_texts(
+            status=None if status is StatusFilter.all else status.value, min_confidence=min_confidence)
     n = export_findings(findings, texts, fmt.value, out, force=force, bom=bom)
     unit = "documents" if fmt.value in ("brat", "bioc", "bioc-json", "pubtator") else "findings"
     console.print(f"wrote {n} {unit} ({len(findings)} findings) to {out}")
@@ -77,7 +64,7 @@ def curate_import(
     from miner.export import read_decisions
     from miner.export.curate import validate_decisions
 
-    with _open_store(ctx) as store:
+    with existing_store(ctx) as store:
         raw = read_decisions(path)
         findings = {f.id: f for f in store.iter_findings()}
         decisions = validate_decisions(raw, findings, curator=curator or getpass.getuser())
@@ -98,7 +85,7 @@ def curate_promote(
     gold_dir = (REPO_ROOT / "annotations" / "gold").resolve()
     if gold_dir in out.resolve().parents:
         raise MinerError(f"{out} is inside the gold set ({gold_dir}); promote to a separate file")
-    with _open_store(ctx) as store:
+    with existing_store(ctx) as store:
         findings = {f.id: f for f in store.iter_findings()}
         n = promote(findings, store.iter_decisions(), out)
     console.print(f"promoted {n} new finding(s) to {out}")

@@ -73,14 +73,11 @@ def extract_command(
         console.print(f"{n} finding(s) from {text} -> {out}")
         return
 
-    from miner.cli.main import settings
-    from miner.corpus import CorpusStore
+    from miner.cli.main import existing_store, settings
     from miner.extract.store import extract_store
 
     db = settings(ctx).db
-    if not Path(db).exists():
-        raise MinerError(f"{db}: no corpus store yet (import documents with `miner corpus import` first)")
-    with CorpusStore(db) as store:
+    with existing_store(ctx) as store:
         stats = extract_store(
             store, doc_ids=doc_ids or None, limit=limit, workers=workers, prefilter=prefilter,
             batch_size=batch_size, console=console, keep=out is not None,

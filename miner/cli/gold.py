@@ -190,7 +190,7 @@ def reconcile_command(
     from miner.evaluate import reconcile, write_report
     from miner.evaluate.sources import load_findings
 
-    from miner.cli.main import settings
+    from miner.cli.main import existing_store, settings
 
     if report is not None and report.suffix.lower() not in (".md", ".html", ".json"):
         raise MinerError(f"--report {report}: use a .md, .html or .json file name")
@@ -198,11 +198,7 @@ def reconcile_command(
         raise MinerError("--out goes with --pred; without --pred the labels are written to the store")
     db = settings(ctx).db
     if pred is None:
-        from miner.corpus.store import CorpusStore
-
-        if not Path(db).is_file():
-            raise MinerError(f"{db}: no corpus store; build one with `miner corpus` or pass --pred")
-        with CorpusStore(db) as store:
+        with existing_store(ctx) as store:
             findings = list(store.iter_findings(min_confidence=min_confidence))
         if not findings:
             raise MinerError(f"{db}: the store holds no findings (run `miner extract` first) or none above --min-confidence")
@@ -218,7 +214,7 @@ def reconcile_command(
     console.print(_table(supported, f"gold findings supported by corpus evidence ({len(supported)} of {len(result.support)})",
                          ["gold_id", "drug", "prior_drug", "effect", "confirmed_by", "pmids", "cited_pmid_confirms"], 30))
     if pred is None:
-        with CorpusStore(db) as store:
+        with existing_store(ctx) as store:
             store.set_status(dict(zip(result.labels.finding_id, result.labels.label)))
         console.print(f"labels written to {db}")
     elif out is not None:

@@ -60,6 +60,17 @@ def settings(ctx: typer.Context) -> Settings:
     return obj if isinstance(obj, Settings) else Settings.load()
 
 
+def existing_store(ctx: typer.Context):  # -> CorpusStore, imported lazily to keep `miner --help` fast
+    """The corpus store of ``--db`` for commands that read it; a clear error when there is none yet."""
+    from miner.corpus.store import CorpusStore
+
+    db = settings(ctx).db
+    if not Path(db).is_file():
+        raise MinerError(f"{db}: no corpus store yet (import documents with `miner corpus import` or run "
+                         "`miner run`, or pass --db)")
+    return CorpusStore(db)
+
+
 def _register_all() -> None:
     from miner.cli import corpus, curation, extract, gold, models, nlp, pipeline
 

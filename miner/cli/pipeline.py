@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from miner.cli.main import settings
+from miner.cli.main import existing_store, settings
 from miner.config import GOLD_DIR, REVIEWS_DIR
 
 console = Console(stderr=True)
@@ -57,13 +57,11 @@ def report_command(
     force: bool = typer.Option(False, "--force", help="Overwrite an existing report."),
 ) -> None:
     """Write an HTML report: evaluation tables, reconciliation counts, highlighted evidence, drug network."""
-    from miner.cli.curation import _open_store
     from miner.pipeline import REVIEWS, evaluation_tables
     from miner.report import build_report
 
-    with _open_store(ctx) as store:
-        findings = list(store.iter_findings())
-        texts = {d.doc_id: d.text for d in store.iter_documents(doc_ids=sorted({f.doc_id for f in findings}))}
+    with existing_store(ctx) as store:
+        findings, texts = store.findings_with_texts()
     review_findings = [f for f in findings if f.doc_id in {f"text:{n}" for n in REVIEWS}]
     tables = {}
     if review_findings and gold_dir.exists():

@@ -305,7 +305,7 @@ class EntrezClient:
                 reason_key = f"http_{exc.code}"
             except BadResponse as exc:
                 last_reason, last_status, reason_key = f"bad response ({exc})", None, "bad_response"
-            except (socket.timeout, TimeoutError) as exc:
+            except (socket.timeout, TimeoutError):
                 last_reason, last_status, reason_key = f"timed out after {self.timeout:g} s", None, "timeout"
             except urllib.error.URLError as exc:
                 if isinstance(exc.reason, (socket.timeout, TimeoutError)):

@@ -52,6 +52,17 @@ _EPOST_HEAD = (
 _MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
 
 
+def busiest_window(times: Iterable[float], window: float = 1.0) -> int:
+    """The most request timestamps inside any half-open window ``[t, t + window)``: pacing checks."""
+    times = sorted(times)
+    best, j = 0, 0
+    for i, t in enumerate(times):
+        while times[j] <= t - window:
+            j += 1
+        best = max(best, i - j + 1)
+    return best
+
+
 @dataclass
 class Record:
     """One served PubMed record: its PubmedArticle XML and the dates esearch filters on."""

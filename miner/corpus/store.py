@@ -395,6 +395,14 @@ class CorpusStore:
             finding.status = row_status
             yield finding
 
+    def findings_with_texts(
+        self, status: str | None = None, min_confidence: float = 0.0
+    ) -> tuple[list[Finding], dict[str, str]]:
+        """Stored findings and the text of each of their documents (what exports and reports read)."""
+        findings = list(self.iter_findings(status=status, min_confidence=min_confidence))
+        texts = {d.doc_id: d.text for d in self.iter_documents(doc_ids=sorted({f.doc_id for f in findings}))}
+        return findings, texts
+
     def set_status(self, labels: dict[str, str]) -> None:
         """Set reconciliation labels (finding id -> confirmed/novel/conflicting)."""
         bad = sorted({s for s in labels.values() if s not in STATUSES})

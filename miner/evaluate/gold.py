@@ -18,7 +18,7 @@ from typing import Any, Iterator
 from miner.errors import InputFileError, MinerError
 from miner.evaluate.names import LexiconLike, resolve_name
 from miner.evaluate.sources import jsonl_files, review_of, review_text
-from miner.schema import validation_errors
+from miner.schema import jsonl_lines, validation_errors
 
 #: An evidence quote longer than this is flagged (the guidelines ask for ~250 characters).
 MAX_QUOTE = 300
@@ -46,18 +46,12 @@ class RawRow:
 def raw_rows(path: str | Path) -> Iterator[RawRow]:
     """Every non-blank line of the gold file(s) at ``path``, parsed or with its JSON error."""
     for file in jsonl_files(path):
-        with file.open(encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    data = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    yield RawRow(file, lineno, None, f"invalid JSON: {exc.msg} (column {exc.colno})")
-                    continue
-                if not isinstance(data, dict):
-                    yield RawRow(file, lineno, None, "a row must be a JSON object")
-                    continue
+        for lineno, data, error in jsonl_lines(file):
+            if error:
+                yield RawRow(file, lineno, None, error)
+            elif not isinstance(data, dict):
+                yield RawRow(file, lineno, None, "a row must be a JSON object")
+            else:
                 yield RawRow(file, lineno, data)
 
 

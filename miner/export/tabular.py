@@ -8,12 +8,12 @@ export; the reader strips exactly that prefix again.
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 from typing import Iterable, Mapping
 
 from miner.errors import InputFileError
-from miner.export.common import atomic_file
+from miner import schema
+from miner.export.common import atomic_file, check_target
 from miner.schema import Finding
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -101,9 +101,6 @@ def read_table_decisions(path: Path) -> list[dict]:
 
 
 def write_jsonl(findings: Iterable[Finding], texts: Mapping[str, str], out: Path, *, force: bool = False) -> int:
-    n = 0
-    with atomic_file(out, force) as fh:
-        for f in findings:
-            fh.write(json.dumps(f.to_dict(), ensure_ascii=False) + "\n")
-            n += 1
-    return n
+    """The findings' own JSONL (``miner.schema``), behind the exports' overwrite guard."""
+    check_target(out, force)
+    return schema.write_jsonl(findings, out)

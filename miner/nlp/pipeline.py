@@ -118,14 +118,11 @@ def add_rule_components(nlp: Language) -> Language:
     return nlp
 
 
-@lru_cache(maxsize=1)
 def tokenizer_pipeline() -> Language:
-    """A blank English pipeline with the models' tokenizer (scispacy rules + miner's infixes)."""
-    from miner.nlp.training.tokenizer import miner_tokenizer
+    """A blank English pipeline with the models' tokenizer (scispacy rules + miner's infixes), cached."""
+    from miner.nlp.training.tokenizer import scispacy_nlp
 
-    nlp = spacy.blank("en")
-    nlp.tokenizer = miner_tokenizer(nlp)
-    return nlp
+    return scispacy_nlp()
 
 
 def rules_only_pipeline() -> Language:

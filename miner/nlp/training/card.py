@@ -3,10 +3,38 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from miner.nlp.training.package import dir_size_mb
 from miner.nlp.training.registry import ModelSpec
+
+
+@dataclass(frozen=True)
+class NerScores:
+    """How one held-out NER result in ``scores.json`` is shown (model cards and the terminal)."""
+
+    key: str  # key in scores.json
+    model: str  # the model whose card shows it
+    corpus: str
+    setting: str
+    unit: str  # "documents" | "sentences": the count field of the result
+    header: str  # first column
+    rows: tuple[tuple[str, str], ...]  # (result key, label)
+    detail: str = ""
+
+
+_CDR_ROWS = (("CHEMICAL", "CHEMICAL"), ("DISEASE", "DISEASE"), ("micro", "micro"))
+_BC2GM_ROWS = (("official", "official (GENE + ALTGENE)"), ("strict", "strict (GENE.eval exact)"))
+NER_SCORES = (
+    NerScores("cdr", "ner_cdr", "BC5CDR test", "bare ner_cdr model", "documents", "label", _CDR_ROWS,
+              "exact character spans, "),
+    NerScores("cdr_full", "ner_cdr", "BC5CDR test", "full pipeline `miner.nlp.load()`", "documents", "label",
+              _CDR_ROWS, "exact character spans, "),
+    NerScores("bc2gm", "ner_gene", "BC2GM test", "bare ner_gene model", "sentences", "scoring", _BC2GM_ROWS),
+    NerScores("bc2gm_full", "ner_gene", "BC2GM test", "full pipeline `miner.nlp.load()`", "sentences", "scoring",
+              _BC2GM_ROWS),
+)
 
 
 def _prf_row(name: str, s: dict) -> str:
@@ -30,37 +58,20 @@ def score_lines(spec: ModelSpec, scores: dict) -> list[str]:
             f"| lemma accuracy (case-insensitive) | {g['lemma_acc']:.2f} |",
             f"| speed (words/s, this 2-core machine) | {g['words_per_sec']} |",
         ]
-    if spec.name == "ner_cdr":
-        for key, title in (("cdr", "bare ner_cdr model"), ("cdr_full", "full pipeline `miner.nlp.load()`")):
-            if key in scores and "micro" in scores[key]:
-                s = scores[key]
-                lines += [
-                    f"BC5CDR test ({s['documents']} documents), exact character spans, {title}:",
-                    "",
-                    "| label | P | R | F1 |",
-                    "|---|---|---|---|",
-                    _prf_row("CHEMICAL", s["CHEMICAL"]),
-                    _prf_row("DISEASE", s["DISEASE"]),
-                    _prf_row("micro", s["micro"]),
-                    "",
-                    f"Speed: {s['words_per_sec']} words/s.",
-                    "",
-                ]
-    if spec.name == "ner_gene":
-        for key, title in (("bc2gm", "bare ner_gene model"), ("bc2gm_full", "full pipeline `miner.nlp.load()`")):
-            if key in scores and "official" in scores[key]:
-                s = scores[key]
-                lines += [
-                    f"BC2GM test ({s['sentences']} sentences), {title}:",
-                    "",
-                    "| scoring | P | R | F1 |",
-                    "|---|---|---|---|",
-                    _prf_row("official (GENE + ALTGENE)", s["official"]),
-                    _prf_row("strict (GENE.eval exact)", s["strict"]),
-                    "",
-                    f"Speed: {s['words_per_sec']} words/s.",
-                    "",
-                ]
+    for ner in NER_SCORES:
+        s = scores.get(ner.key)
+        if ner.model != spec.name or not isinstance(s, dict) or ner.rows[0][0] not in s:
+            continue
+        lines += [
+            f"{ner.corpus} ({s[ner.unit]} {ner.unit}), {ner.detail}{ner.setting}:",
+            "",
+            f"| {ner.header} | P | R | F1 |",
+            "|---|---|---|---|",
+            *(_prf_row(label, s[key]) for key, label in ner.rows),
+            "",
+            f"Speed: {s['words_per_sec']} words/s.",
+            "",
+        ]
     return lines or ["No held-out scores recorded yet: run `miner models evaluate --save`."]
 
 

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from miner.config import SHARED_DIR
 from miner.errors import MinerError
+from miner.nlp.training.card import NER_SCORES
 from miner.nlp.training.evaluate import evaluate_bc2gm, evaluate_cdr, evaluate_genia
 from miner.nlp.training.registry import MODELS, MODELS_DIR
 from miner.nlp.training import tokenizer as _tokenizer  # noqa: F401  (silences scispacy's regex FutureWarning)
@@ -81,26 +82,17 @@ def print_tables(scores: dict, console: Console) -> None:
             t.add_column(col, justify="right")
         t.add_row(*(f"{g[k]:.2f}" for k in ("pos_acc", "uas", "las", "uas_with_punct", "las_with_punct", "lemma_acc")), str(g["words_per_sec"]))
         console.print(t)
-    for key, title in (("cdr", "BC5CDR test - bare ner_cdr"), ("cdr_full", "BC5CDR test - full pipeline")):
-        if key in scores:
-            s = scores[key]
-            t = Table(title=f"{title}, exact spans ({s['documents']} docs, {s['words_per_sec']} words/s)")
-            for col in ("label", "P", "R", "F1", "TP", "FP", "FN"):
-                t.add_column(col, justify="right")
-            for label in ("CHEMICAL", "DISEASE", "micro"):
-                r = s[label]
-                t.add_row(label, f"{r['p']:.2f}", f"{r['r']:.2f}", f"{r['f']:.2f}", str(r["tp"]), str(r["fp"]), str(r["fn"]))
-            console.print(t)
-    for key, title in (("bc2gm", "BC2GM test - bare ner_gene"), ("bc2gm_full", "BC2GM test - full pipeline")):
-        if key in scores:
-            s = scores[key]
-            t = Table(title=f"{title} ({s['sentences']} sentences, {s['words_per_sec']} words/s)")
-            for col in ("scoring", "P", "R", "F1", "TP", "FP", "FN"):
-                t.add_column(col, justify="right")
-            for name in ("official", "strict"):
-                r = s[name]
-                t.add_row(name, f"{r['p']:.2f}", f"{r['r']:.2f}", f"{r['f']:.2f}", str(r["tp"]), str(r["fp"]), str(r["fn"]))
-            console.print(t)
+    for ner in NER_SCORES:
+        s = scores.get(ner.key)
+        if not isinstance(s, dict) or ner.rows[0][0] not in s:
+            continue
+        t = Table(title=f"{ner.corpus} - {ner.setting} ({s[ner.unit]} {ner.unit}, {s['words_per_sec']} words/s)")
+        for col in (ner.header, "P", "R", "F1", "TP", "FP", "FN"):
+            t.add_column(col, justify="right")
+        for key, label in ner.rows:
+            r = s[key]
+            t.add_row(label, f"{r['p']:.2f}", f"{r['r']:.2f}", f"{r['f']:.2f}", str(r["tp"]), str(r["fp"]), str(r["fn"]))
+        console.print(t)
     if isinstance(scores.get("full_pipeline"), str):
         console.print(f"full pipeline not scored: {scores['full_pipeline']}")
 
