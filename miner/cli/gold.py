@@ -143,10 +143,11 @@ def evaluate_command(
     report: Optional[Path] = typer.Option(None, "--report", help="Also write a report with misses and false positives: .md, .html or .json."),
     show: int = typer.Option(10, "--show", min=0, help="How many misses and false positives to print per list (full lists in --report)."),
     level: str = typer.Option("pair+effect", "--level", help="Level whose misses/false positives are printed: pair, pair+effect, pair+exact_effect or full."),
+    kind: Optional[str] = typer.Option(None, "--kind", help="Score one kind of finding on both sides: sequential (every finding with a prior drug), acquired, primary, adaptive or multidrug."),
 ) -> None:
     """Score predicted findings against the gold set: precision, recall and F1 at the levels
     pair, pair+effect (by polarity), pair+exact_effect and full (pair+effect+mechanism), per effect and per review.
-    Matching is one-to-one and deterministic."""
+    Matching is one-to-one and deterministic. `--kind sequential` scores only findings with a prior drug."""
     from miner.evaluate import evaluate, write_report
     from miner.evaluate.sources import load_findings
 
@@ -159,7 +160,7 @@ def evaluate_command(
     gold_rows, predictions = load_findings(gold), load_findings(pred)
     lexicon = default_lexicon()
     with _progress("matching", len(predictions)) as advance:
-        result = evaluate(gold_rows, predictions, review=review, lexicon=lexicon, progress=advance)
+        result = evaluate(gold_rows, predictions, review=review, lexicon=lexicon, progress=advance, kind=kind)
     s = result.scores
     overall = s[s.effect == "all"]
     console.print(_table(overall, f"{result.n_gold} gold rows, {result.n_pred} predictions", ["level", "review", "tp", "fp", "fn", "precision", "recall", "f1"]))
@@ -171,7 +172,7 @@ def evaluate_command(
         console.print(_table(misses, f"misses at level {level} ({len(misses)}, first {min(show, len(misses))})", ["gold_id", "drug", "prior_drug", "effect", "evidence", "reason"], show))
         console.print(_table(fps, f"false positives at level {level} ({len(fps)}, first {min(show, len(fps))})", ["pred_id", "drug", "prior_drug", "effect", "sentence", "reason"], show))
     if report is not None:
-        meta = {"gold": str(gold), "pred": str(pred), "review": review or "all", "gold rows": result.n_gold, "predictions": result.n_pred}
+        meta = {"gold": str(gold), "pred": str(pred), "review": review or "all", "kind": kind or "all", "gold rows": result.n_gold, "predictions": result.n_pred}
         write_report(report, "miner evaluation", result.tables(), meta)
         console.print(f"report written to {report}")
 

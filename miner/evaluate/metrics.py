@@ -18,7 +18,7 @@ from miner.errors import MinerError
 from miner.evaluate.matcher import LEVELS, Prepared, candidate_pairs, match_level, prepare
 from miner.evaluate.names import LexiconLike, default_lexicon
 from miner.evaluate.sources import FindingsSource, load_findings, review_of
-from miner.schema import EFFECTS
+from miner.schema import EFFECTS, KINDS
 
 SCORE_COLUMNS = ["level", "effect", "review", "tp", "fp", "fn", "precision", "recall", "f1"]
 MISS_COLUMNS = ["level", "review", "gold_id", "drug", "prior_drug", "effect", "mechanism", "evidence", "reason"]
@@ -64,9 +64,18 @@ def _evidence(prep: Prepared) -> str:
 
 
 def prepare_all(
-    golds: list, preds: list, lexicon: LexiconLike, review: str | None
+    golds: list, preds: list, lexicon: LexiconLike, review: str | None, kind: str | None = None
 ) -> tuple[list[Prepared], list[Prepared]]:
-    """Normalise both sides; ``review`` restricts the gold to one review and claims every prediction for it."""
+    """Normalise both sides; ``review`` restricts the gold to one review and claims every prediction for it.
+
+    ``kind`` scores one kind of finding (e.g. ``sequential``: every finding with a prior drug) by keeping
+    only the gold rows *and* the predictions of that kind, so precision and recall refer to the same slice.
+    """
+    if kind is not None:
+        if kind not in KINDS:
+            raise MinerError(f"--kind must be one of {', '.join(KINDS)}, got {kind!r}")
+        golds = [g for g in golds if g.kind == kind]
+        preds = [p for p in preds if p.kind == kind]
     if review is not None:
         if not re.fullmatch(r"\d{3}", review):
             raise MinerError(f"--review must be a review number such as 000 or 001, got {review!r}")
@@ -97,10 +106,14 @@ def evaluate(
     review: str | None = None,
     lexicon: LexiconLike | None = None,
     progress: Callable[[int], None] | None = None,
+    kind: str | None = None,
 ) -> EvaluationResult:
-    """Score predicted findings against gold findings (files, directories or lists of :class:`Finding`)."""
+    """Score predicted findings against gold findings (files, directories or lists of :class:`Finding`).
+
+    ``review`` scores one review; ``kind`` one kind of finding on both sides (see :func:`prepare_all`).
+    """
     lexicon = lexicon if lexicon is not None else default_lexicon()
-    golds, preds = prepare_all(load_findings(gold), load_findings(pred), lexicon, review)
+    golds, preds = prepare_all(load_findings(gold), load_findings(pred), lexicon, review, kind)
     pairs = candidate_pairs(preds, golds, progress=progress)
     golds_with_candidates = {g for g, _ in pairs}
     preds_with_candidates = {p for _, p in pairs}

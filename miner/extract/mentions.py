@@ -59,10 +59,13 @@ class LexiconResolver:
     def drug(self, text: str) -> tuple[str, list[str]] | None:
         if self.lexicon is None or not text.strip():
             return None
-        from miner.nlp.normalize import exact_key, key
+        from miner.nlp.normalize import key_splits
 
-        # only synonyms safe in free text (no short codes or common words such as "gold")
-        found = self.lexicon.match_id(exact_key(text.strip()), key(text))
+        # only synonyms safe in free text (no short codes or common words such as "gold"); the word structure
+        # (spaces, hyphens) is passed so that multi-word names ("HER2-targeted drugs") match too
+        exact, exact_hard, _ = key_splits(text.strip(), exact=True)
+        lowered, hard, soft = key_splits(text.strip())
+        found = self.lexicon.match_id(exact, lowered, exact_hard, hard, soft)
         entry = self.lexicon.get(found) if found else None
         if entry is None:
             return None

@@ -38,9 +38,11 @@ from miner.errors import MinerError
 _PATTERN_FILE = "data/extract/patterns.json"
 UNIT_TYPES = ("DRUG", "GENE", "DISEASE", "ANA")
 ROLES = ("drug", "prior", "mech", "cue")
+#: Cue classes the reader assigns itself (not from cues.json): mechanism processes, class descriptors.
+BUILTIN_CLASSES = frozenset({"PROCESS", "CLASS_DESC"})
 _GAP = re.compile(r"^~(\d+)$")
 _NAME = re.compile(r"^[A-Z][A-Z_]*$")
-_WORD = re.compile(r"^[a-z0-9+\-,./()]+$")
+_WORD = re.compile(r"^[a-z0-9\u00df-\u00ff+\-,./()]+$")
 
 
 @dataclass
@@ -71,6 +73,8 @@ class RelationPattern:
     effect_by_sentence: dict[str, str] = field(default_factory=dict)
     #: drug and prior may be members of one coordination ("cross-resistance between X and Y")
     coordinated_roles: bool = False
+    #: the drug is a class read against itself ("cross-resistance among ARSIs"): prior = drug
+    within_class: bool = False
     sequences: list[list[Element]] = field(default_factory=list)
 
 
@@ -145,6 +149,7 @@ def compile_patterns(data: dict[str, Any], classes: set[str]) -> list[RelationPa
     """Parse and check the pattern file (errors name the pattern)."""
     from miner.schema import EFFECTS, KINDS
 
+    classes = set(classes) | BUILTIN_CLASSES
     macros = {k: list(v) for k, v in data.get("macros", {}).items()}
     out: list[RelationPattern] = []
     seen: set[str] = set()
@@ -161,6 +166,7 @@ def compile_patterns(data: dict[str, Any], classes: set[str]) -> list[RelationPa
             effect_by_cue=dict(entry.get("effect_by_cue", {})),
             effect_by_sentence=dict(entry.get("effect_by_sentence", {})),
             coordinated_roles=bool(entry.get("coordinated_roles", False)),
+            within_class=bool(entry.get("within_class", False)),
         )
         effects = [rp.effect] if rp.effect else []
         effects += list(rp.effect_by_cue.values()) + list(rp.effect_by_sentence.values())

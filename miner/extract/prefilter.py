@@ -24,7 +24,7 @@ TRIGGER_CLASSES = (
     "XRES", "RES_NOUN", "RES_ADJ", "RES_TO", "SENS_UP", "SENS_KEPT", "REDUCED", "RETAINED", "PRIOR",
     "SWITCH", "AFFIX_RES", "AFFIX_PRIOR", "AFFIX_NAIVE", "PREFIX_POST", "LIMIT_V", "SENS_DOWN",
 )
-MAX_NGRAM = 3
+MAX_NGRAM = 5
 #: Rough sentence ends: ., ! or ? followed by space and a capital/digit/bracket, or a line break.
 _SENT_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[])|\n+")
 

@@ -77,7 +77,7 @@ class Reader:
         self.cues = cues or load_cues()
         self.resolver = resolver or default_resolver()
         data, digest = load_pattern_data()
-        compiled = compile_patterns(data, set(self.cues.classes) | {"PROCESS"})
+        compiled = compile_patterns(data, set(self.cues.classes))
         self.version = f"rules-{data.get('version', '0')}-{digest}-cues-{self.cues.digest}-reader-{READER_VERSION}"
         self.patterns: PatternSet = build_matcher(compiled, nlp.vocab, self.version)
         self.cue_matcher = self.cues.phrase_matcher(nlp)
@@ -87,8 +87,13 @@ class Reader:
     # -- sentence preparation -------------------------------------------------
     def _sentences(self, doc: Doc, base: int, abbreviations: dict | None = None) -> list[_Sentence]:
         lexicon_spans = list(doc.spans.get("drugs", [])) if "drugs" in doc.spans else []
+        # therapy concepts the linker keeps out of doc.ents ("chemotherapy", "immunotherapy", "radiotherapy") are
+        # still agents a statement can be about, when no entity claims their tokens
+        taken = {i for e in doc.ents for i in range(e.start, e.end)}
+        free = [s for s in lexicon_spans if not any(i in taken for i in range(s.start, s.end))]
+        spans = sorted([*doc.ents, *free], key=lambda sp: sp.start)
         mentions = [
-            m for m in (mention_from_ent(e, self.resolver, base, lexicon_spans) for e in doc.ents) if m is not None
+            m for m in (mention_from_ent(e, self.resolver, base, lexicon_spans) for e in spans) if m is not None
         ]
         cue_matches = list(self.cue_matcher(doc))
         evidence: dict[int, set[str]] = {}
@@ -113,7 +118,7 @@ class Reader:
         units = sent.units
         if not any(u.unit == "DRUG" for u in units):
             return []
-        udoc = units_doc(units, self.nlp.vocab)
+        udoc = units_doc(units, self.nlp.vocab, self.oncology_only)
         readings: list[_Reading] = []
         for rp, roles in self.patterns.matches(udoc, present_features(units)):
             reading = self._read_match(rp, roles, units, nxt, memory)
@@ -150,7 +155,11 @@ class Reader:
         drugs = [a for a in drugs if a.oncology or not self.oncology_only]
         if not drugs:
             return None
-        priors: list[Agent] = []
+        if rp.within_class:
+            # one class, alone (not "between X and Y"): the statement relates its members to each other
+            if anaphora or len(drugs) != 1 or len(drugs[0].mentions) != 1 or drugs[0].mentions[0].label != "DRUG_CLASS":
+                return None
+        priors: list[Agent] = list(drugs) if rp.within_class else []
         if "prior" in roles:
             p = roles["prior"]
             if units[p].unit == "DRUG":
@@ -235,7 +244,10 @@ class Reader:
         for r in readings:
             for drug in r.drugs:
                 for prior in r.priors or [None]:
-                    if prior is not None and {m.key for m in prior.mentions} & {m.key for m in drug.mentions}:
+                    if r.pattern.within_class and prior is not drug:
+                        continue
+                    if prior is not None and not r.pattern.within_class and \
+                            {m.key for m in prior.mentions} & {m.key for m in drug.mentions}:
                         continue  # "X plus Y after X": a regimen containing the prior is not read
                     conf = r.pattern.confidence
                     conf -= HEDGE_PENALTY if hedged else 0.0
@@ -257,7 +269,7 @@ class Reader:
                         prior_drug_ids=prior.ids if prior is not None else [],
                         mechanism_genes=m.genes if m is not None else [],
                         mechanism_type=m.type if m is not None else "unknown",
-                        kind=r.pattern.kind,
+                        kind="sequential" if prior is not None else r.pattern.kind,
                         direction_bidirectional=bidirectional and r.effect != "resistance",
                         hedged=hedged,
                         negated=r.negated,

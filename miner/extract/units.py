@@ -138,7 +138,42 @@ def build_units(
     for k in range(len(units) - 1):
         if units[k].unit == "DRUG" and units[k + 1].cue == "AFFIX_NOT":
             units[k].unit, units[k].mention = "", None
+    demote_named_classes(units)
     return units
+
+
+#: Words that introduce the members of a class just named ("platinum drugs such as cisplatin").
+EXAMPLE_WORDS = {"such as", "including", "e.g.", "e.g", "eg", "like", "namely", "i.e.", "especially", "particularly",
+                 "notably", "mainly", "by"}
+
+
+def demote_named_classes(units: list[Unit]) -> None:
+    """A class named together with its members stands for those members, so it stops being an agent.
+
+    Apposition ("the BRAF inhibitor vemurafenib", "the chemotherapeutic drugs etoposide and pemetrexed") and
+    exemplification ("platinum-based drugs such as cisplatin and carboplatin", "MEK inhibitors (e.g. trametinib)",
+    "dual HER2 blockade by trastuzumab plus pertuzumab")
+    make the class a descriptor of the drugs that follow; statements are about the named drugs (the gold-set
+    convention, annotations/GUIDELINES.md). The class unit and the linking word become ``CLASS_DESC`` cues,
+    which patterns may skip before a drug.
+    """
+    for k, u in enumerate(units):
+        if u.unit != "DRUG" or u.mention is None or u.mention.label != "DRUG_CLASS":
+            continue
+        j = k + 1
+        while j < len(units) and units[j].text in {"(", ",", "["}:
+            j += 1
+        link = j < len(units) and units[j].text.lower() in EXAMPLE_WORDS
+        link_at = j
+        if link:
+            j += 1
+            while j < len(units) and units[j].text in {",", ":"}:
+                j += 1
+        if j < len(units) and units[j].unit == "DRUG" and units[j].mention is not None \
+                and units[j].mention.label != "DRUG_CLASS" and (link or j == k + 1):
+            u.unit, u.mention, u.cue = "CUE", None, "CLASS_DESC"
+            if link:
+                units[link_at].unit, units[link_at].cue = "CUE", "CLASS_DESC"
 
 
 _CITE_OPEN = {"(": ")", "[": "]"}
@@ -206,12 +241,17 @@ def _split_glued(tok: Token, cues: CueLexicon, resolver: Resolver, base: int) ->
     return []
 
 
-def units_doc(units: list[Unit], vocab: Vocab) -> Doc:
-    """A spaCy Doc with one token per unit, tagged for the Matcher."""
+def units_doc(units: list[Unit], vocab: Vocab, oncology_only: bool = False) -> Doc:
+    """A spaCy Doc with one token per unit, tagged for the Matcher.
+
+    With ``oncology_only``, drug mentions outside oncology ("oxygen", "glucose") are tagged ``CHEM``: they can
+    fill no role, so they should not stop a gap either.
+    """
     words = [u.text.replace(" ", "_") or "_" for u in units]
     doc = Doc(vocab, words=words, spaces=[True] * len(words))
     for tok, u in zip(doc, units):
-        tok._.xunit = u.unit
+        inert = oncology_only and u.unit == "DRUG" and u.mention is not None and not u.mention.oncology
+        tok._.xunit = "CHEM" if inert else u.unit
         tok._.xcue = u.cue
         tok._.xtag = u.cue or u.text.lower()
     return doc

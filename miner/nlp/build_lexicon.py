@@ -168,6 +168,13 @@ def build_genes() -> list[dict[str, Any]]:
 
 _ORDINALS = {1: ("first", "1st"), 2: ("second", "2nd"), 3: ("third", "3rd"), 4: ("fourth", "4th")}
 _ANTI_HEADS = ("antibody", "monoclonal antibody", "mAb", "therapy", "treatment", "agent", "drug", "immunotherapy")
+#: "X inhibitor" classes are also named by the act of inhibiting ("MEK inhibition", "CDK4/6 blockade").
+_INHIBITOR_EXTRA = ("inhibition", "blockade")
+#: Heads generated for classes with ``targeted = true``: "EGFR-targeted therapy", "ER-targeting agents", ...
+_TARGETED_HEADS = tuple(
+    f"{verb} {noun}" for verb in ("targeted", "targeting", "directed")
+    for noun in ("therapy", "agent", "drug", "treatment")
+)
 
 
 def plural(phrase: str) -> str:
@@ -185,8 +192,13 @@ def plural(phrase: str) -> str:
 def class_surface_forms(spec: dict[str, Any]) -> list[str]:
     """All surface forms of a class spec: target x head combinations, anti- forms, generation prefixes, plurals."""
     base: list[str] = list(spec.get("forms", []))
+    heads = list(spec.get("heads", []))
+    if "inhibitor" in heads:
+        heads += [h for h in _INHIBITOR_EXTRA if h not in heads]
+    if spec.get("targeted"):
+        heads += [h for h in _TARGETED_HEADS if h not in heads]
     for target in spec.get("targets", []):
-        for head in spec.get("heads", []):
+        for head in heads:
             base.append(f"{target} {head}".strip())
             if head == "inhibitor" and re.fullmatch(r"[A-Z][A-Za-z0-9/]*[A-Z0-9]", target):
                 base.append(f"{target}i")  # CDK4/6i, PARPi, BRAFi (one-word symbols only)

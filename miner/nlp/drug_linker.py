@@ -17,7 +17,8 @@ On top of the dictionary:
 
 Overlaps (spaCy entities cannot overlap): a lexicon span replaces a statistical CHEMICAL span unless that span
 strictly contains it (then the longer statistical span is kept and linked); it replaces a GENE or DISEASE span only
-when it contains it and is longer ("HER2-targeted agents" over GENE "HER2"). Every lexicon mention, placed or not,
+when it contains it and is longer ("HER2-targeted agents" over GENE "HER2"), or, for a GENE span, has exactly its
+extent and the curated gene table does not know the text ("ARSIs"). Every lexicon mention, placed or not,
 is also kept in ``doc.spans["drugs"]``.
 """
 
@@ -207,12 +208,15 @@ class DrugLinker:
             return self.add_general_drugs and entry.structure
         return True
 
-    @staticmethod
-    def _wins(new: Span, old: Span) -> bool:
+    def _wins(self, new: Span, old: Span) -> bool:
         if old.label_ == LABEL:
             return not (covers(old, new) and len(old) > len(new))
         if old.label_ in ("GENE", "DISEASE"):
-            return covers(new, old) and len(new) > len(old)
+            if covers(new, old) and len(new) > len(old):
+                return True
+            # same extent: a drug or class name the gene table does not claim ("ARSIs", "T-DM1" tagged GENE)
+            same = new.start == old.start and new.end == old.end
+            return same and old.label_ == "GENE" and not self.lexicon.normalize_gene(old.text)
         return False
 
     def _parenthetical_definitions(

@@ -155,6 +155,30 @@ def _load_spacy(path: Path) -> Language:
         raise MinerError(f"cannot load the spaCy pipeline in {path}: {exc}") from exc
 
 
+def share_vectors(nlp: Language, source: Language) -> None:
+    """Give ``nlp`` the static word vectors of ``source`` before a component is sourced from it.
+
+    A sourced NER whose tok2vec has ``include_static_vectors = true`` looks its vectors up in the vocab of the
+    pipeline it runs in (keyed on the table's ``attr``, e.g. NORM); the core pipeline has none of its own, so without
+    this copy the component would see all-zero vectors and silently lose accuracy. Two sources with different
+    non-empty tables cannot share one vocab: that is an error rather than a silent mix-up.
+    """
+    theirs = source.vocab.vectors
+    if not theirs.shape[0]:
+        return
+    ours = nlp.vocab.vectors
+    if ours.shape[0]:
+        if ours.shape == theirs.shape and ours.attr == theirs.attr and ours.to_bytes(exclude=["strings"]) == theirs.to_bytes(
+            exclude=["strings"]
+        ):
+            return
+        raise MinerError(
+            "two NER models carry different static word vectors; retrain them with the same vectors "
+            "(training/vectors) or with include_static_vectors = false"
+        )
+    nlp.vocab.vectors = theirs
+
+
 def build_pipeline(models_dir: Path) -> Language:
     """Core pipeline from ``models_dir`` with every NER component sourced in, plus the rule components."""
     if not models_dir.is_dir():
@@ -180,10 +204,15 @@ def build_pipeline(models_dir: Path) -> Language:
         nlp.add_pipe("miner_stash_ents", name=f"stash_{name}", after=name, config={"group": NER_GROUP_PREFIX + name})
     for path, meta in ner_sources:
         source = _load_spacy(path)
+        share_vectors(nlp, source)
         for name in [n for n in source.pipe_names if n.startswith("ner")]:
             if name in nlp.pipe_names:
                 continue
-            nlp.add_pipe(name, source=source)
+            with warnings.catch_warnings():
+                # W113: the source's vectors differ from the pipeline's; harmless for a component without
+                # static vectors, and a component with them has had them copied in by share_vectors
+                warnings.filterwarnings("ignore", message=r"\[W113\]")
+                nlp.add_pipe(name, source=source)
             nlp.add_pipe("miner_stash_ents", name=f"stash_{name}", config={"group": NER_GROUP_PREFIX + name})
     nlp.add_pipe("miner_merge_ner")
     return add_rule_components(nlp)
