@@ -47,7 +47,15 @@ _GENERIC_TAIL = re.compile(
     r"(?:\s+|-)(?:(?:mono|chemo)?(?:therapy|therapies)|treatments?|alone|regimens?|drugs?|agents?|based(?: chemotherapy| regimens?)?)$",
     re.IGNORECASE,
 )
-_GENERIC_HEAD = re.compile(r"^(?:the|an?|single[- ]agent|combined|combination|dual|sequential|(?:first|second|third|later)[- ]line)\s+", re.IGNORECASE)
+#: Leading words that qualify an agent without naming a different one ("irreversible EGFR-TKIs", "other ...").
+_GENERIC_HEAD = re.compile(
+    r"^(?:(?:the|an?|single[- ]agent|combined|combination|dual|sequential|subsequent|other|different|several|"
+    r"various|some|irreversible|reversible|prior|previous|novel|newer|approved|available|"
+    r"(?:first|second|third|later)[- ]line)\s+)+",
+    re.IGNORECASE,
+)
+#: PDF text often loses the hyphen of "third-generation".
+_GLUED_GENERATION = re.compile(r"\b(first|second|third|fourth)(generation)\b", re.IGNORECASE)
 _ACTION_TAIL = re.compile(r"\s+(?:inhibition|blockade)$", re.IGNORECASE)
 _PAREN = re.compile(r"^(.*?)\s*\(([^()]+)\)\s*$")
 #: Separators of a combination given together: "X plus Y", "X + Y", "X and Y", "X with Y", "X, Y".
@@ -70,6 +78,9 @@ def name_variants(name: str) -> list[str]:
     """
     base = clean(name)
     out = [base]
+    unglued = _GLUED_GENERATION.sub(r"\1-\2", base)
+    if unglued != base:
+        out.append(unglued)
     m = _PAREN.match(base)
     if m:
         out += [m.group(1), m.group(2)]

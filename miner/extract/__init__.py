@@ -70,13 +70,40 @@ def get_reader(nlp: "Language | None" = None) -> "Reader":
     return reader
 
 
+#: A line holding only a reference number ("1.", "[1]"), as in reference lists extracted without a heading.
+_REF_NUMBER_LINE = re.compile(r"(?m)^[ \t]*\[?(\d{1,3})[.\]][ \t]*$")
+#: How far (characters) the next numbered entry of a reference list may be.
+_REF_GAP = 3000
+
+
+def _numbered_list_start(text: str) -> int | None:
+    """Start of the first run of lines "1.", "2.", "3." (each within ``_REF_GAP`` of the previous), if any."""
+    numbers = [(int(m.group(1)), m.start()) for m in _REF_NUMBER_LINE.finditer(text)]
+    for i, (n, pos) in enumerate(numbers):
+        if n != 1:
+            continue
+        expected, last = 2, pos
+        for m, nxt in numbers[i + 1:]:
+            if nxt - last > _REF_GAP:
+                break
+            if m == expected:
+                expected, last = expected + 1, nxt
+                if expected > 3:
+                    return pos
+    return None
+
+
 def body_end(text: str) -> int:
-    """Where the body of a full text ends: at a "References"/"Bibliography" heading line, else the end.
+    """Where the body of a full text ends: at a "References"/"Bibliography" heading line, else at a numbered
+    reference list without a heading (lines "1.", "2.", "3." in a row), else the end.
 
     Cited titles are other papers' statements, not the text's own.
     """
     m = _REFERENCES.search(text)
-    return m.start() if m else len(text)
+    if m:
+        return m.start()
+    start = _numbered_list_start(text)
+    return start if start is not None else len(text)
 
 
 def segments(text: str, max_len: int = MAX_SEGMENT) -> list[tuple[int, int]]:

@@ -152,7 +152,7 @@ def demote_named_classes(units: list[Unit]) -> None:
 
     Apposition ("the BRAF inhibitor vemurafenib", "the chemotherapeutic drugs etoposide and pemetrexed") and
     exemplification ("platinum-based drugs such as cisplatin and carboplatin", "MEK inhibitors (e.g. trametinib)",
-    "dual HER2 blockade by trastuzumab plus pertuzumab")
+    "dual HER2 blockade by trastuzumab plus pertuzumab", "first-generation TRK inhibitors (entrectinib and larotrectinib)")
     make the class a descriptor of the drugs that follow; statements are about the named drugs (the gold-set
     convention, annotations/GUIDELINES.md). The class unit and the linking word become ``CLASS_DESC`` cues,
     which patterns may skip before a drug.
@@ -163,6 +163,7 @@ def demote_named_classes(units: list[Unit]) -> None:
         j = k + 1
         while j < len(units) and units[j].text in {"(", ",", "["}:
             j += 1
+        bracket = any(units[x].text in {"(", "["} for x in range(k + 1, j))
         link = j < len(units) and units[j].text.lower() in EXAMPLE_WORDS
         link_at = j
         if link:
@@ -170,7 +171,7 @@ def demote_named_classes(units: list[Unit]) -> None:
             while j < len(units) and units[j].text in {",", ":"}:
                 j += 1
         if j < len(units) and units[j].unit == "DRUG" and units[j].mention is not None \
-                and units[j].mention.label != "DRUG_CLASS" and (link or j == k + 1):
+                and units[j].mention.label != "DRUG_CLASS" and (link or bracket or j == k + 1):
             u.unit, u.mention, u.cue = "CUE", None, "CLASS_DESC"
             if link:
                 units[link_at].unit, units[link_at].cue = "CUE", "CLASS_DESC"

@@ -328,9 +328,17 @@ def _unmatched(
 
 
 def build_drugs(
-    drugs: dict[str, DrugRecord], resolver: NameResolver, common: frozenset[str], gene_keys: frozenset[str]
+    drugs: dict[str, DrugRecord],
+    resolver: NameResolver,
+    common: frozenset[str],
+    gene_keys: frozenset[str],
+    class_members: frozenset[str] = frozenset(),
 ) -> list[dict[str, Any]]:
-    """Drug records: DrugBank names, synonyms, salt-stripped forms and curated aliases/brands."""
+    """Drug records: DrugBank names, synonyms, salt-stripped forms and curated aliases/brands.
+
+    A drug listed as a member of a curated oncology class (investigational TRK inhibitors, say, which DrugBank
+    does not yet file under antineoplastic agents) is part of the oncology tier too.
+    """
     path = CURATED_DIR / "drug_aliases.tsv"
     for row in _table_rows(path):
         alias, name, kind = row[0], row[1], row[2]
@@ -351,7 +359,7 @@ def build_drugs(
         for alias, kind in rec.curated.items():
             if kind == "ambiguous":
                 unmatched[alias] = "ambiguous acronym"
-        oncology = rec.oncology
+        oncology = rec.oncology or db_id in class_members
         records.append(
             {
                 "id": db_id,
@@ -389,7 +397,9 @@ def build(shared: Path = SHARED_DIR, out: Path = LEXICON_DIR) -> dict[str, int]:
     gene_keys = frozenset(key(a) for g in genes for a in [g["symbol"], *g["aliases"]])
     classes = build_classes(resolver)
     regimens = build_regimens(shared, resolver)
-    drugs = build_drugs(drugbank, resolver, common, gene_keys)
+    # named classes only: members of generic concepts ("glucocorticoid") stay outside the oncology tier
+    members = frozenset(m for c in classes if c.get("entity", True) for m in c.get("members", []))
+    drugs = build_drugs(drugbank, resolver, common, gene_keys, members)
     out.mkdir(parents=True, exist_ok=True)
     write_jsonl(out / "drugs.jsonl", regimens + drugs)
     write_jsonl(out / "classes.jsonl", classes)

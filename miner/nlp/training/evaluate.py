@@ -118,9 +118,13 @@ def evaluate_genia(nlp: Language, test_file: Path) -> dict[str, float]:
 
 def evaluate_cdr(nlp: Language, test_file: Path, label_map: dict[str, str] | None = None) -> dict:
     """Exact-span CHEMICAL/DISEASE scores on BC5CDR test (title + " " + abstract per document)."""
-    docs_gold = list(parse_pubtator(open_text(test_file), PUBTATOR_LABELS))
+    return evaluate_cdr_docs(nlp, list(parse_pubtator(open_text(test_file), PUBTATOR_LABELS)), label_map)
+
+
+def evaluate_cdr_docs(nlp: Language, docs_gold: list, label_map: dict[str, str] | None = None) -> dict:
+    """Exact-span CHEMICAL/DISEASE scores of ``nlp`` on PubTator ``TextDoc``s (test, or the selection dev docs)."""
     gold = {(d.id, s, e, label) for d in docs_gold for s, e, label in d.spans}
-    docs, wps = _timed([d.text for d in docs_gold], lambda t: nlp.pipe(t, batch_size=16), "BC5CDR test")
+    docs, wps = _timed([d.text for d in docs_gold], lambda t: nlp.pipe(t, batch_size=16), "BC5CDR")
     pred = set()
     for td, doc in zip(docs_gold, docs):
         for ent in doc.ents:
@@ -133,12 +137,15 @@ def evaluate_cdr(nlp: Language, test_file: Path, label_map: dict[str, str] | Non
     return scores
 
 
-def evaluate_bc2gm(nlp: Language, test_dir: Path) -> dict:
-    """Official BC2GM scoring (GENE + ALTGENE alternatives) and strict GENE-only exact match."""
-    sentences = parse_bc2_sentences(open_text(test_dir / "test.in.gz"))
+def evaluate_bc2gm(nlp: Language, test_dir: Path, sentences_file: str = "test.in.gz", ids: list[str] | None = None) -> dict:
+    """Official BC2GM scoring (GENE + ALTGENE alternatives) and strict GENE-only exact match.
+
+    ``sentences_file``/``ids`` select another split of the same format (the dev split's selection sentences).
+    """
+    sentences = parse_bc2_sentences(open_text(test_dir / sentences_file))
     genes = parse_bc2_eval(open_text(test_dir / "GENE.eval"))
     alts = parse_bc2_eval(open_text(test_dir / "ALTGENE.eval"))
-    ids = list(sentences)
+    ids = list(sentences) if ids is None else ids
     docs, wps = _timed([sentences[i] for i in ids], lambda t: nlp.pipe(t, batch_size=64), "BC2GM test")
     official, strict = PRF(), PRF()
     for sid, doc in zip(ids, docs):
