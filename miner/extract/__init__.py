@@ -106,16 +106,55 @@ def body_end(text: str) -> int:
     return start if start is not None else len(text)
 
 
+_REFERENCE_SHAPE = re.compile(
+    r"^\s*(?:[-*]\s*)?\[?\d{1,3}[.\]]|\b(?i:doi)\b|\(\d{4}\)\s*\d+|\b(?:19|20)\d{2}\s*[;:]\s*\d+|^[A-Z][a-z]+\s[A-Z]{1,3}\b"
+)
+
+
+def _prose_after_references(text: str, start: int) -> list[tuple[int, int]]:
+    """Paragraphs after the reference heading that are prose, not reference entries.
+
+    PDF conversion of two-column layouts interleaves the last body paragraphs (conclusions, boxes) with the
+    reference list; they are still the text's own statements. A paragraph counts as prose when it does not
+    look like a reference (list number, DOI, "(2019) 12", "2018;36") and has at least 12 words on long lines.
+    """
+    out: list[tuple[int, int]] = []
+    pos = start
+    bounds = [(m.start(), m.end()) for m in _PARAGRAPH.finditer(text, start)] + [(len(text), len(text))]
+    for s, e in bounds:
+        para = text[pos:s]
+        lines = [ln for ln in para.splitlines() if ln.strip()]
+        words = para.split()
+        if (
+            words
+            and len(words) >= 12
+            and sum(len(ln) for ln in lines) / len(lines) >= 40
+            and not _REFERENCE_SHAPE.search(para.strip())
+            and not _REFERENCES.match(para.strip())
+        ):
+            out.append((pos, s))
+        pos = e
+    return out
+
+
 def segments(text: str, max_len: int = MAX_SEGMENT) -> list[tuple[int, int]]:
-    """Paragraph spans of ``text``; paragraphs longer than ``max_len`` are cut at sentence ends."""
+    """Paragraph spans of ``text``; paragraphs longer than ``max_len`` are cut at sentence ends.
+
+    Reference lists are skipped (see :func:`body_end`), except for prose paragraphs that PDF conversion
+    placed among the references (:func:`_prose_after_references`).
+    """
     out: list[tuple[int, int]] = []
     pos = 0
     end_of_body = body_end(text)
     bounds = [(m.start(), m.end()) for m in _PARAGRAPH.finditer(text, 0, end_of_body)]
     bounds.append((end_of_body, end_of_body))
+    pieces: list[tuple[int, int]] = []
     for s, e in bounds:
-        start, end = pos, s
+        pieces.append((pos, s))
         pos = e
+    if end_of_body < len(text):
+        pieces.extend(_prose_after_references(text, end_of_body))
+    for start, end in pieces:
         while end - start > max_len:
             cut = start + max_len
             soft = [m.end() for m in _SOFT_BREAK.finditer(text, start + max_len // 2, cut)]
@@ -166,6 +205,7 @@ def extract_docs(
     """
     from miner.extract.context import DocMemory, SectionIndex
     from miner.extract.mentions import drug_abbreviations
+    from miner.extract.tables import read_tables
 
     reader = get_reader(nlp)
     state: dict[str, Any] = {}
@@ -196,7 +236,10 @@ def extract_docs(
             memory = memories.setdefault(para, DocMemory(abbreviations=state[doc_id][1]))
             found.extend(reader.read(parsed, doc_id, base=base, memory=memory, sections=sections))
         if last:
-            state.pop(doc_id, None)
+            text = state.pop(doc_id, ("", {}))[0]
+            if len(text) > WHOLE_DOC_LIMIT:  # full texts: rows of sequence tables state findings too
+                found.extend(read_tables(text[: body_end(text)], doc_id, reader.resolver, reader.cues,
+                                         reader.oncology_only))
             n_found = len(found)
             yield from found
             found = []

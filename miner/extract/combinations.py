@@ -14,6 +14,7 @@ from miner.extract.mentions import Mention
 from miner.extract.units import Unit
 
 _SKIP = {"(", ")", "[", "]"}
+_REPEATED_PREPOSITIONS = {"with", "to", "on", "by", "after", "of"}
 _STRENGTH = ("", "comma", "list", "regimen")
 SINGULAR_VERBS = {"is", "was", "has", "remains", "appears"}
 
@@ -55,8 +56,8 @@ def _neighbours(units: list[Unit], i: int, step: int, blocked: set[int]) -> list
     join = ""
     while 0 <= j < len(units):
         u = units[j]
-        if u.text in _SKIP:
-            j += step
+        if u.text in _SKIP or (join and u.text.lower() in _REPEATED_PREPOSITIONS):
+            j += step  # "treated with X or with Y": the preposition repeated after the conjunction
             continue
         if u.cue == "JOIN_REGIMEN":
             join = "regimen"

@@ -61,6 +61,39 @@ class _Reading:
     anaphora: bool
 
 
+def _agent_spans(ents: list[Span], lexicon_spans: list[Span]) -> list[Span]:
+    """Entities plus the lexicon's therapy concepts the linker kept out of ``doc.ents``.
+
+    "chemotherapy", "immunotherapy", "ER-targeted therapies" are agents a statement can be about. Such a span
+    is used when no entity claims its tokens, or when the only entities inside it are shorter GENE/DISEASE
+    spans ("ER" of "ER-targeted therapies"), which it then replaces.
+    """
+    kept = list(ents)
+    for s in lexicon_spans:
+        inside = [e for e in kept if e.start < s.end and s.start < e.end]
+        if any(e.label_ not in ("GENE", "DISEASE") or e.start < s.start or e.end > s.end or len(e) >= len(s)
+               for e in inside):
+            continue
+        kept = [e for e in kept if e not in inside] + [s]
+    return sorted(kept, key=lambda sp: sp.start)
+
+
+def _coordinated(units: list[Unit], i: int) -> bool:
+    """Whether drug unit ``i`` is followed by "and/or/, (...) <drug>" within three units."""
+    joined = False
+    for u in units[i + 1 : i + 5]:
+        if u.cue == "JOIN_LIST":
+            joined = True
+        elif u.unit == "DRUG" and joined:
+            return True
+        elif u.unit == "BREAK" or u.text.lower() in _NEW_PHRASE:
+            return False  # "among ARSIs and between ARSIs and taxanes": a new phrase, not a list
+    return False
+
+
+_NEW_PHRASE = {"between", "among", "with", "to", "in", "of", "for", "versus", "vs"}
+
+
 class Reader:
     """Reads findings from parsed Docs with one pipeline, one cue lexicon and one pattern set."""
 
@@ -89,9 +122,7 @@ class Reader:
         lexicon_spans = list(doc.spans.get("drugs", [])) if "drugs" in doc.spans else []
         # therapy concepts the linker keeps out of doc.ents ("chemotherapy", "immunotherapy", "radiotherapy") are
         # still agents a statement can be about, when no entity claims their tokens
-        taken = {i for e in doc.ents for i in range(e.start, e.end)}
-        free = [s for s in lexicon_spans if not any(i in taken for i in range(s.start, s.end))]
-        spans = sorted([*doc.ents, *free], key=lambda sp: sp.start)
+        spans = _agent_spans(list(doc.ents), lexicon_spans)
         mentions = [
             m for m in (mention_from_ent(e, self.resolver, base, lexicon_spans) for e in spans) if m is not None
         ]
@@ -158,6 +189,8 @@ class Reader:
         if rp.within_class:
             # one class, alone (not "between X and Y"): the statement relates its members to each other
             if anaphora or len(drugs) != 1 or len(drugs[0].mentions) != 1 or drugs[0].mentions[0].label != "DRUG_CLASS":
+                return None
+            if _coordinated(units, drug_i):
                 return None
         priors: list[Agent] = list(drugs) if rp.within_class else []
         if "prior" in roles:

