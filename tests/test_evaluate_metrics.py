@@ -126,3 +126,31 @@ def test_reports_in_three_formats(tmp_path):
 def test_package_is_callable_like_the_function():
     r = miner.evaluate(GOLD, PRED, lexicon=LEX)
     assert r.scores.equals(evaluate(GOLD, PRED, lexicon=LEX).scores)
+
+
+def test_kind_slice_keeps_both_sides_of_that_kind():
+    gold = [
+        finding("osimertinib", "gefitinib", "cross_resistance", id="s1", kind="sequential"),
+        finding("osimertinib", "", "resistance", id="r1", kind="acquired", mechanism="C797S"),
+    ]
+    pred = [
+        finding("osimertinib", "gefitinib", "cross_resistance", kind="sequential", sentence="a"),
+        finding("osimertinib", "", "resistance", kind="acquired", sentence="b"),
+        finding("afatinib", "", "resistance", kind="acquired", sentence="c"),
+    ]
+    seq = evaluate(gold, pred, lexicon=LEX, kind="sequential")
+    assert (seq.n_gold, seq.n_pred) == (1, 1)
+    assert seq.score("pair+effect")["precision"] == 1.0 and seq.score("pair+effect")["recall"] == 1.0
+    acq = evaluate(gold, pred, lexicon=LEX, kind="acquired")
+    assert (acq.n_gold, acq.n_pred) == (1, 2)
+    assert acq.score("pair")["fp"] == 1
+    with pytest.raises(MinerError, match="--kind must be one of"):
+        evaluate(gold, pred, lexicon=LEX, kind="serial")
+
+
+def test_qualifying_words_do_not_hide_a_class():
+    from miner.evaluate.names import resolve_name
+
+    for name in ("irreversible EGFR-TKIs", "other EGFR TKIs", "subsequent ARSIs", "the taxanes"):
+        assert resolve_name(name, LEX).ids, name
+    assert resolve_name("irreversible EGFR-TKIs", LEX).ids == resolve_name("EGFR-TKIs", LEX).ids

@@ -475,3 +475,120 @@ def test_reference_list_of_a_full_text_is_not_read(nlp):
 def test_citations_and_determiners_do_not_break_patterns(nlp):
     found = read(nlp, "Docetaxel-resistant cells (12, 13) were cross-resistant [14-16] to both cabazitaxel and paclitaxel.")
     assert pairs(found) == {("cabazitaxel", "docetaxel", "cross_resistance"), ("paclitaxel", "docetaxel", "cross_resistance")}
+
+
+# -- session 2 constructions --------------------------------------------------------------------------------
+
+
+def test_within_class_cross_resistance(nlp):
+    f = one(nlp, "Cross-resistance among PARP inhibitors was frequent in these ovarian cancer models.")
+    assert (f.drug, f.prior_drug, f.effect, f.kind) == ("PARP inhibitors", "PARP inhibitors", "cross_resistance", "sequential")
+    assert f.rule == "xres_within_class"
+
+
+def test_within_class_not_read_for_a_coordination(nlp):
+    found = read(nlp, "Cross-resistance between taxanes and anthracyclines was studied in breast cancer.")
+    assert pairs(found) == {("anthracyclines", "taxanes", "cross_resistance")}
+
+
+def test_within_class_needs_a_class(nlp):
+    assert read(nlp, "Cross-resistance among patients receiving docetaxel was rare.") == []
+
+
+def test_between_with_a_regimen_as_first_member(nlp):
+    found = read(nlp, "These data point to cross-resistance between carboplatin plus paclitaxel and docetaxel.")
+    assert pairs(found) == {("docetaxel", "carboplatin plus paclitaxel", "cross_resistance")}
+
+
+def test_but_not_between_reads_no_cross_resistance(nlp):
+    found = read(nlp, "Cross-resistance among CDK4/6 inhibitors was observed, but not between palbociclib and eribulin.")
+    assert ("eribulin", "palbociclib", "no_cross_resistance") in pairs(found)
+
+
+def test_class_named_with_members_stands_for_them(nlp):
+    found = read(nlp, "Olaparib-resistant cells were hypersensitive to platinum drugs such as cisplatin and carboplatin.")
+    assert pairs(found) == {("cisplatin", "olaparib", "collateral_sensitivity"),
+                            ("carboplatin", "olaparib", "collateral_sensitivity")}
+
+
+def test_class_in_apposition_yields_the_drug(nlp):
+    f = one(nlp, "Gefitinib-resistant cells were cross-resistant to the EGFR inhibitor erlotinib.")
+    assert (f.drug, f.prior_drug) == ("erlotinib", "Gefitinib")
+
+
+def test_resistance_leads_to_sensitivity(nlp):
+    f = one(nlp, "Acquired resistance to olaparib resulted in increased sensitivity to carboplatin.")
+    assert (f.drug, f.prior_drug, f.effect) == ("carboplatin", "olaparib", "collateral_sensitivity")
+
+
+def test_pretreatment_enhances_response(nlp):
+    found = read(nlp, "Pretreatment with cisplatin and etoposide led to enhanced responses to pembrolizumab in mice.")
+    assert pairs(found) == {("pembrolizumab", "cisplatin", "collateral_sensitivity"),
+                            ("pembrolizumab", "etoposide", "collateral_sensitivity")}
+
+
+def test_relapse_on_then_lower_response(nlp):
+    f = one(nlp, "Patients relapsing on enzalutamide showed a lower response rate to abiraterone.")
+    assert (f.drug, f.prior_drug, f.effect) == ("abiraterone", "enzalutamide", "reduced_efficacy")
+
+
+def test_reduced_drug_efficacy_after_prior(nlp):
+    f = one(nlp, "Reduced cabazitaxel activity was seen in men previously treated with docetaxel.")
+    assert (f.drug, f.prior_drug, f.effect) == ("cabazitaxel", "docetaxel", "reduced_efficacy")
+
+
+def test_naive_patients_respond_better(nlp):
+    found = read(nlp, "Treatment-naive patients responded better to lapatinib than patients previously treated with "
+                      "trastuzumab or with pertuzumab.")
+    assert pairs(found) == {("lapatinib", "trastuzumab", "reduced_efficacy"),
+                            ("lapatinib", "pertuzumab", "reduced_efficacy")}
+
+
+def test_drug_active_after_prior(nlp):
+    f = one(nlp, "Osimertinib demonstrated clinical activity in patients who had progressed on erlotinib.")
+    assert (f.drug, f.prior_drug, f.effect) == ("Osimertinib", "erlotinib", "no_cross_resistance")
+
+
+def test_negated_activity_after_prior(nlp):
+    f = one(nlp, "Afatinib did not show clinical activity in patients who had progressed on erlotinib.")
+    assert (f.drug, f.prior_drug, f.effect, f.negated) == ("Afatinib", "erlotinib", "reduced_efficacy", True)
+
+
+def test_sequence_beneficial(nlp):
+    f = one(nlp, "In this cohort, sequential gefitinib and osimertinib was beneficial.")
+    assert (f.drug, f.prior_drug, f.effect) == ("osimertinib", "gefitinib", "no_cross_resistance")
+
+
+def test_overcomes_resistance(nlp):
+    found = read(nlp, "Lorlatinib overcomes resistance to crizotinib and alectinib in lung cancer.")
+    assert pairs(found) == {("lorlatinib", "crizotinib", "no_cross_resistance"),
+                            ("lorlatinib", "alectinib", "no_cross_resistance")}
+
+
+def test_overcomes_resistance_hedged(nlp):
+    f = one(nlp, "Cabozantinib might overcome crizotinib resistance.")
+    assert (f.drug, f.prior_drug, f.effect, f.hedged) == ("Cabozantinib", "crizotinib", "no_cross_resistance", True)
+
+
+def test_combination_overcoming_its_own_member_is_not_read(nlp):
+    assert read(nlp, "Olaparib plus ceralasertib overcame olaparib resistance in these cells.") == []
+
+
+def test_resensitizes(nlp):
+    f = one(nlp, "Everolimus resensitized the resistant cells to tamoxifen.")
+    assert (f.drug, f.prior_drug, f.effect) == ("Everolimus", "tamoxifen", "no_cross_resistance")
+
+
+def test_prior_treatment_then_resistant_tumors_cross_resistant(nlp):
+    f = one(nlp, "Long-term cisplatin treatment generated resistant tumors that were cross-resistant to oxaliplatin.")
+    assert (f.drug, f.prior_drug, f.effect) == ("oxaliplatin", "cisplatin", "cross_resistance")
+
+
+def test_therapy_concepts_are_agents(nlp):
+    f = one(nlp, "Melanoma cells resistant to vemurafenib were cross-resistant to radiotherapy.")
+    assert (f.drug, f.prior_drug) == ("radiotherapy", "vemurafenib")
+
+
+def test_target_named_class(nlp):
+    f = one(nlp, "Cross-resistance among HDAC inhibitors has been described.")
+    assert f.drug_ids == ["class:hdac_inhibitor"]

@@ -262,6 +262,12 @@ def test_cli_rejects_bad_options_and_missing_gold(dirs, monkeypatch):
     gold = write_rows(tmp / "gold" / "review_000.jsonl", good_rows())
     bad_level = _cli(monkeypatch, ["evaluate", "--gold", str(gold), "--pred", str(gold), "--level", "best"])
     assert isinstance(bad_level.exception, MinerError) and "--level" in str(bad_level.exception)
+    bad_kind = _cli(monkeypatch, ["evaluate", "--gold", str(gold), "--pred", str(gold), "--kind", "serial"])
+    assert isinstance(bad_kind.exception, MinerError) and "--kind must be one of" in str(bad_kind.exception)
+    by_kind = _cli(monkeypatch, ["evaluate", "--gold", str(gold), "--pred", str(gold), "--kind", "sequential",
+                                 "--report", str(tmp / "k.json")])
+    assert by_kind.exit_code == 0, by_kind.output
+    assert json.loads((tmp / "k.json").read_text())["kind"] == "sequential"
     bad_report = _cli(monkeypatch, ["evaluate", "--gold", str(gold), "--pred", str(gold), "--report", str(tmp / "r.txt")])
     assert isinstance(bad_report.exception, MinerError) and ".md, .html or .json" in str(bad_report.exception)
     empty = tmp / "empty"

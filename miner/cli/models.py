@@ -53,7 +53,7 @@ def convert_cmd(
 
 @models_app.command("evaluate")
 def evaluate_cmd(
-    only: str = typer.Option("all", "--only", help="genia (core tags/parse), cdr (BC5CDR), bc2gm (BC2GM) or all."),
+    only: str = typer.Option("all", "--only", help="genia (core tags/parse), cdr (BC5CDR), bc2gm (BC2GM), variants (BioRED VARIANT, full pipeline) or all."),
     full: bool = typer.Option(True, "--full/--no-full", help="Also score NER through the full pipeline miner.nlp.load()."),
     save: bool = typer.Option(False, "--save", help="Record the scores in models/scores.json and rewrite the model cards."),
     as_json: bool = typer.Option(False, "--json", help="Print the scores as JSON instead of tables."),
@@ -61,10 +61,10 @@ def evaluate_cmd(
     """Score the models in models/ on the held-out test sets (GENIA ud/test, BC5CDR test, BC2GM test)."""
     from miner.nlp.training.scoring import print_tables, run_evaluation, save_scores
 
-    if only not in ("all", "genia", "cdr", "bc2gm"):
+    if only not in ("all", "genia", "cdr", "bc2gm", "variants"):
         from miner.errors import MinerError
 
-        raise MinerError(f"--only must be genia, cdr, bc2gm or all, not {only!r}")
+        raise MinerError(f"--only must be genia, cdr, bc2gm, variants or all, not {only!r}")
     scores = run_evaluation(only, full=full, console=console)
     if as_json:
         console.print_json(json.dumps(scores))

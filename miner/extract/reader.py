@@ -318,5 +318,16 @@ class Reader:
                     old = best.get(key)
                     if old is None or finding.confidence > old.confidence:
                         best[key] = finding
-        return list(best.values())
+        # one sentence states one direction: of "X ... Y" and "Y ... X" readings keep the more confident
+        # (the first read on a tie)
+        out: list[Finding] = []
+        order = list(best)
+        for n, (d, p) in enumerate(order):
+            f, rev = best[(d, p)], best.get((p, d))
+            if p and p != d and rev is not None and (
+                rev.confidence > f.confidence or (rev.confidence == f.confidence and order.index((p, d)) < n)
+            ):
+                continue
+            out.append(f)
+        return out
 

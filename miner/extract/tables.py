@@ -185,6 +185,9 @@ def _row_findings(
         return []
     both_ways = {p.text.lower() for p in priors} == {d.text.lower() for d in drugs}
     mechanism, genes, mtype, mspan = "", [], "unknown", None
+    if mech_col is not None and got_drug[1] != later:  # cells shifted by an inserted empty cell
+        filled = [k for k, c in enumerate(cells) if c.strip()]
+        mech_col = filled[mech_col] if mech_col < len(filled) else None
     if mech_col is not None and mech_col < len(cells) and cells[mech_col].strip():
         raw = cells[mech_col]
         lead = len(raw) - len(raw.lstrip())

@@ -75,6 +75,26 @@ def score_lines(spec: ModelSpec, scores: dict) -> list[str]:
     return lines or ["No held-out scores recorded yet: run `miner models evaluate --save`."]
 
 
+def _has_vectors(meta: dict) -> bool:
+    return bool(meta.get("vectors", {}).get("vectors"))
+
+
+def _config_name(spec: ModelSpec) -> str:
+    return f"configs/{spec.name}.cfg" if spec.config.is_file() else ""
+
+
+def _vectors_line(meta: dict) -> str:
+    """The card's sentence about static word vectors (from spaCy's meta)."""
+    v = meta.get("vectors", {})
+    if not v.get("vectors"):
+        return "No static vectors."
+    return (
+        f"Static word vectors `{v.get('name', '')}`: {v['vectors']:,} rows x {v.get('width')} dims, {v.get('keys', 0):,} keys "
+        "(gensim word2vec on the abstracts in ../shared/data, held-out test texts excluded; "
+        "`python -m miner.nlp.training.vectors`). `miner.nlp.load()` copies them into the full pipeline's vocab."
+    )
+
+
 def write_card(spec: ModelSpec, scores: dict, training_notes: str = "") -> Path:
     """Write the model card of ``spec`` from ``scores`` (the output of the evaluation)."""
     path = spec.package_dir
@@ -94,14 +114,16 @@ def write_card(spec: ModelSpec, scores: dict, training_notes: str = "") -> Path:
             "```",
             "",
             f"Pipeline: {', '.join(meta.get('pipeline', []))}. spaCy {meta.get('spacy_version', '')}. "
-            f"Size on disk: {dir_size_mb(path):.1f} MB. No static vectors.",
+            f"Size on disk: {dir_size_mb(path):.1f} MB. {_vectors_line(meta)}",
             "",
             "Tokenizer: scispacy's `combined_rule_tokenizer` plus two infix rules (a hyphen before an adjectival head, "
             "`cisplatin-induced`, and a slash between words, `BRAF/MEK`, are split); the rules are saved in the "
             "tokenizer files, so plain `spacy.load` reproduces them.",
             "",
-            "Architecture: `spacy.Tok2Vec.v2` = `MultiHashEmbed.v2` (NORM, PREFIX, SUFFIX, SHAPE) + "
-            "`MaxoutWindowEncoder.v2` (depth 4); `TransitionBasedParser.v2` for parser/NER.",
+            "Architecture: `spacy.Tok2Vec.v2` = `MultiHashEmbed.v2` (NORM, PREFIX, SUFFIX, SHAPE"
+            + (", + static vectors" if _has_vectors(meta) else "")
+            + ") + `MaxoutWindowEncoder.v2` (depth 4); `TransitionBasedParser.v2` for parser/NER"
+            + (f"; see `{_config_name(spec)}` for widths." if _config_name(spec) else "."),
             "",
             "Labels:",
             "",

@@ -13,7 +13,7 @@ from rich.table import Table
 from miner.config import SHARED_DIR
 from miner.errors import MinerError
 from miner.nlp.training.card import NER_SCORES
-from miner.nlp.training.evaluate import evaluate_bc2gm, evaluate_cdr, evaluate_genia
+from miner.nlp.training.evaluate import evaluate_bc2gm, evaluate_cdr, evaluate_genia, evaluate_variants
 from miner.nlp.training.registry import MODELS, MODELS_DIR
 from miner.nlp.training import tokenizer as _tokenizer  # noqa: F401  (silences scispacy's regex FutureWarning)
 
@@ -21,6 +21,7 @@ DATA = SHARED_DIR / "data"
 GENIA_TEST = DATA / "genia" / "ud" / "test.conllu.gz"
 CDR_TEST = DATA / "bc5cdr" / "CDR_TestSet.PubTator.txt.gz"
 BC2GM_TEST = DATA / "bc2gm" / "original" / "test"
+BIORED_TEST = DATA / "biored" / "Test.PubTator.gz"
 
 
 def load_model(name: str) -> spacy.language.Language:
@@ -57,7 +58,7 @@ def run_evaluation(only: str = "all", full: bool = True, console: Console | None
         scores["cdr"] = evaluate_cdr(load_model("ner_cdr"), CDR_TEST)
     if only in ("all", "bc2gm"):
         scores["bc2gm"] = evaluate_bc2gm(load_model("ner_gene"), BC2GM_TEST)
-    if full and only in ("all", "cdr", "bc2gm"):
+    if full and only in ("all", "cdr", "bc2gm", "variants"):
         nlp, reason = _full_pipeline(console)
         if nlp is None:
             scores["full_pipeline"] = reason
@@ -67,6 +68,9 @@ def run_evaluation(only: str = "all", full: bool = True, console: Console | None
                     scores["cdr_full"] = evaluate_cdr(nlp, CDR_TEST)
                 if only in ("all", "bc2gm"):
                     scores["bc2gm_full"] = evaluate_bc2gm(nlp, BC2GM_TEST)
+                if only in ("all", "variants") and BIORED_TEST.is_file():
+                    # the pattern VARIANT recognizer (miner/nlp/variants.py) on BioRED test SequenceVariant mentions
+                    scores["biored_variants"] = evaluate_variants(nlp, BIORED_TEST)
             except Exception as exc:  # another stage's components: keep the bare-model scores
                 console.print(f"[yellow]full pipeline failed while scoring:[/] {type(exc).__name__}: {exc}")
                 scores["full_pipeline"] = f"miner.nlp.load() pipeline failed: {type(exc).__name__}: {exc}"
@@ -92,6 +96,15 @@ def print_tables(scores: dict, console: Console) -> None:
         for key, label in ner.rows:
             r = s[key]
             t.add_row(label, f"{r['p']:.2f}", f"{r['r']:.2f}", f"{r['f']:.2f}", str(r["tp"]), str(r["fp"]), str(r["fn"]))
+        console.print(t)
+    v = scores.get("biored_variants")
+    if isinstance(v, dict):
+        t = Table(title=f"BioRED test SequenceVariant - full pipeline VARIANT ({v['documents']} documents, {v['gold']} gold, "
+                        f"{v['words_per_sec']} words/s)")
+        for col in ("matching", "P", "R", "F1"):
+            t.add_column(col, justify="right")
+        for key in ("exact", "overlap"):
+            t.add_row(key, f"{v[key]['p']:.2f}", f"{v[key]['r']:.2f}", f"{v[key]['f']:.2f}")
         console.print(t)
     if isinstance(scores.get("full_pipeline"), str):
         console.print(f"full pipeline not scored: {scores['full_pipeline']}")
