@@ -592,3 +592,19 @@ def test_therapy_concepts_are_agents(nlp):
 def test_target_named_class(nlp):
     f = one(nlp, "Cross-resistance among HDAC inhibitors has been described.")
     assert f.drug_ids == ["class:hdac_inhibitor"]
+
+
+def test_elliptical_class_list(nlp):
+    found = read(nlp, "Loss of PTEN has been linked to resistance to EGFR and MET inhibitors.")
+    assert {(f.drug, f.effect) for f in found} == {("EGFR inhibitors", "resistance"), ("MET inhibitors", "resistance")}
+    assert {tuple(f.drug_ids) for f in found} == {("class:egfr_tki",), ("class:met_inhibitor",)}
+
+
+def test_drug_fails_due_to_gene(nlp):
+    f = one(nlp, "Anti-BRAF monotherapy fails in colorectal cancer due to feedback activation of EGFR.")
+    assert (f.drug, f.effect, f.mechanism_genes) == ("Anti-BRAF monotherapy", "resistance", ["EGFR"])
+
+
+def test_gene_associated_with_lack_of_response(nlp):
+    f = one(nlp, "KEAP1 mutations were associated with a lack of response to pembrolizumab.")
+    assert (f.drug, f.effect, f.mechanism_genes) == ("pembrolizumab", "resistance", ["KEAP1"])

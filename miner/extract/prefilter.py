@@ -50,10 +50,14 @@ class Prefilter:
     nlp: Language
     cues: CueLexicon
     resolver: Resolver
+    #: trigger words that patterns spell out literally ("fails", "overcomes") rather than through a cue class
+    extra_triggers: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         words = sorted(
-            {p.lower() for c in TRIGGER_CLASSES for p in self.cues.classes.get(c, [])}, key=len, reverse=True
+            {p.lower() for c in TRIGGER_CLASSES for p in self.cues.classes.get(c, [])} | set(self.extra_triggers),
+            key=len,
+            reverse=True,
         )
         self._trigger = re.compile(r"(?<![a-z])(?:" + "|".join(re.escape(w) for w in words) + r")(?![a-z])")
 

@@ -115,7 +115,11 @@ class Reader:
         self.patterns: PatternSet = build_matcher(compiled, nlp.vocab, self.version)
         self.cue_matcher = self.cues.phrase_matcher(nlp)
         self.evidence_matcher = self.cues.evidence_matcher(nlp)
-        self.prefilter = Prefilter(nlp, self.cues, self.resolver)
+        literal_triggers = frozenset(
+            w for rp in compiled for seq in rp.sequences for el in seq
+            if el.role == "cue" and "LOWER" in el.spec for w in el.spec["LOWER"]["IN"]
+        )
+        self.prefilter = Prefilter(nlp, self.cues, self.resolver, literal_triggers)
 
     # -- sentence preparation -------------------------------------------------
     def _sentences(self, doc: Doc, base: int, abbreviations: dict | None = None) -> list[_Sentence]:

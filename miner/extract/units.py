@@ -139,7 +139,33 @@ def build_units(
         if units[k].unit == "DRUG" and units[k + 1].cue == "AFFIX_NOT":
             units[k].unit, units[k].mention = "", None
     demote_named_classes(units)
+    distribute_class_head(units, resolver)
     return units
+
+
+def distribute_class_head(units: list[Unit], resolver: Resolver) -> None:
+    """Elliptical coordination: "BRAF, MEK and ERK inhibitors" names three classes, not two genes and a class.
+
+    When gene units are listed right before a class whose name is "<target> <head>", each gene is looked up as
+    "<gene> <head>"; the ones the lexicon knows become class units of their own.
+    """
+    for k, u in enumerate(units):
+        m = u.mention
+        if u.unit != "DRUG" or m is None or m.label != "DRUG_CLASS" or " " not in u.text:
+            continue
+        head = u.text.split(" ", 1)[1]
+        j = k - 1
+        while j >= 0 and (units[j].cue == "JOIN_LIST" or units[j].unit == "GENE"):
+            g = units[j]
+            if g.unit == "GENE":
+                found = resolver.drug(f"{g.text} {head}")
+                if found is None or found[0] != "DRUG_CLASS":
+                    break
+                label, ids = found
+                # the name is the class the gene stands for; the offsets stay those of the gene as written
+                g.mention = Mention(f"{g.text} {head}", g.start, g.end, "DRUG", label, ids, resolver.oncology(ids))
+                g.unit = "DRUG"
+            j -= 1
 
 
 #: Words that introduce the members of a class just named ("platinum drugs such as cisplatin").

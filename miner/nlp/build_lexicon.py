@@ -167,7 +167,8 @@ def build_genes() -> list[dict[str, Any]]:
 # ---------------------------------------------------------------------------------------------------- classes
 
 _ORDINALS = {1: ("first", "1st"), 2: ("second", "2nd"), 3: ("third", "3rd"), 4: ("fourth", "4th")}
-_ANTI_HEADS = ("antibody", "monoclonal antibody", "mAb", "therapy", "treatment", "agent", "drug", "immunotherapy")
+_ANTI_HEADS = ("antibody", "monoclonal antibody", "mAb", "therapy", "monotherapy", "treatment", "agent", "drug",
+               "immunotherapy")
 #: "X inhibitor" classes are also named by the act of inhibiting ("MEK inhibition", "CDK4/6 blockade").
 _INHIBITOR_EXTRA = ("inhibition", "blockade")
 #: Heads generated for classes with ``targeted = true``: "EGFR-targeted therapy", "ER-targeting agents", ...
