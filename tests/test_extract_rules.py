@@ -608,3 +608,25 @@ def test_drug_fails_due_to_gene(nlp):
 def test_gene_associated_with_lack_of_response(nlp):
     f = one(nlp, "KEAP1 mutations were associated with a lack of response to pembrolizumab.")
     assert (f.drug, f.effect, f.mechanism_genes) == ("pembrolizumab", "resistance", ["KEAP1"])
+
+
+def test_aims_and_plans_state_no_result(nlp):
+    assert read(nlp, "We designed this trial to determine whether osimertinib retains activity after progression on "
+                     "gefitinib.") == []
+
+
+def test_ruled_out_gene_is_not_a_mechanism(nlp):
+    assert read(nlp, "No KEAP1 mutation was found in osimertinib-resistant cells.") == []
+    f = one(nlp, "A KEAP1 mutation was found in osimertinib-resistant cells.")
+    assert (f.drug, f.mechanism_genes) == ("osimertinib", ["KEAP1"])
+
+
+def test_class_after_its_drug_is_a_descriptor(nlp):
+    found = read(nlp, "Cabazitaxel (a new taxane) retained activity in patients previously treated with "
+                      "docetaxel-based chemotherapy.")
+    assert pairs(found) == {("cabazitaxel", "docetaxel", "no_cross_resistance")}
+
+
+def test_other_class_members_are_not_a_within_class_statement(nlp):
+    assert all(f.rule != "xres_within_class"
+               for f in read(nlp, "Olaparib-resistant cells showed cross-resistance to other PARP inhibitors."))

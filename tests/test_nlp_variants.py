@@ -92,3 +92,33 @@ def test_drug_class_wins_over_variant(nlp: Language) -> None:
 def test_variants_in_parentheses_and_lists(nlp: Language) -> None:
     found = {v[0] for v in variants(nlp, "double mutants (L858R/T790M) and (C797S).")}
     assert {"L858R", "T790M", "C797S"} <= found
+
+
+def test_variant_scoring_against_biored_style_pubtator(tmp_path) -> None:
+    """evaluate_variants: exact spans, and overlap (precision over predictions, recall over gold mentions)."""
+    import gzip
+
+    import spacy
+
+    from miner.nlp.training.evaluate import evaluate_variants
+
+    text = "Title. EGFR T790M and a G-->A substitution at codon 12 were found with rs123."
+    start = text.index("G-->A")
+    gold = [("T790M", "SequenceVariant"), ("G-->A substitution at codon 12", "SequenceVariant"), ("EGFR", "GeneOrGeneProduct")]
+    rows = [f"1\t{text.index(m)}\t{text.index(m) + len(m)}\t{m}\t{t}\tx" for m, t in gold]
+    path = tmp_path / "Test.PubTator.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as fh:
+        fh.write("1|t|Title.\n1|a|" + text[len("Title. "):] + "\n" + "\n".join(rows) + "\n\n")
+    nlp = spacy.blank("en")
+    nlp.add_pipe("entity_ruler").add_patterns([
+        {"label": "VARIANT", "pattern": "T790M"},
+        {"label": "VARIANT", "pattern": [{"TEXT": "G-->A"}]},
+        {"label": "VARIANT", "pattern": "rs123"},
+        {"label": "GENE", "pattern": "EGFR"},
+    ])
+    assert text[start:start + 5] == "G-->A"
+    s = evaluate_variants(nlp, path)
+    assert s["gold"] == 2 and s["predicted"] == 3
+    assert (s["exact"]["tp"], s["exact"]["fp"], s["exact"]["fn"]) == (1, 2, 1)
+    assert s["overlap"]["gold_hit"] == 2 and s["overlap"]["pred_hit"] == 2
+    assert s["overlap"]["r"] == 100.0 and s["overlap"]["p"] == round(200 / 3, 2)

@@ -17,6 +17,9 @@ from miner.errors import MinerError
 from miner.nlp.pipeline import share_vectors
 from miner.nlp.training import vectors as V
 
+# scispacy's tokenizer regex triggers a harmless FutureWarning when compiled
+pytestmark = pytest.mark.filterwarnings("ignore:Possible set union:FutureWarning")
+
 HELDOUT_BC2 = "The BRCA1 protein binds RAD51 in nuclear foci of irradiated cells ."
 HELDOUT_GENIA = ["Interleukin-2", "gene", "expression", "requires", "NF-kappa", "B", "in", "activated", "T", "cells", "."]
 

@@ -178,6 +178,8 @@ class Reader:
             return None
         if ctx.attenuated(units, trigger):
             return None
+        if "mech" in roles and ctx.negated_before(units, roles["mech"]):
+            return None  # "no KIT mutation was found in imatinib-resistant cells": the gene is ruled out
         negated = ctx.negated_before(units, trigger)
         if negated:
             flipped = ctx.NEGATED_EFFECT.get(effect)
@@ -274,6 +276,8 @@ class Reader:
         evidence: str,
         memory: ctx.DocMemory,
     ) -> list[Finding]:
+        if ctx.has_cue(sent.units, "AIM"):
+            return []  # aims, questions and plans ("to determine whether ...") state no result
         hedged = ctx.has_cue(sent.units, "HEDGE")
         bidirectional = ctx.has_cue(sent.units, "BIDIR")
         cancer = ctx.cancer_in(sent.mentions) or memory.cancer

@@ -173,11 +173,19 @@ EXAMPLE_WORDS = {"such as", "including", "e.g.", "e.g", "eg", "like", "namely", 
                  "notably", "mainly", "by"}
 
 
+_BASED = {"based", "containing", "including"}
+
+
+def _named_drug(unit: Unit) -> bool:
+    return unit.unit == "DRUG" and unit.mention is not None and unit.mention.label != "DRUG_CLASS"
+
+
 def demote_named_classes(units: list[Unit]) -> None:
     """A class named together with its members stands for those members, so it stops being an agent.
 
     Apposition ("the BRAF inhibitor vemurafenib", "the chemotherapeutic drugs etoposide and pemetrexed") and
     exemplification ("platinum-based drugs such as cisplatin and carboplatin", "MEK inhibitors (e.g. trametinib)",
+    "cabazitaxel (new taxane)", "pemetrexed-based chemotherapy",
     "dual HER2 blockade by trastuzumab plus pertuzumab", "first-generation TRK inhibitors (entrectinib and larotrectinib)")
     make the class a descriptor of the drugs that follow; statements are about the named drugs (the gold-set
     convention, annotations/GUIDELINES.md). The class unit and the linking word become ``CLASS_DESC`` cues,
@@ -185,6 +193,15 @@ def demote_named_classes(units: list[Unit]) -> None:
     """
     for k, u in enumerate(units):
         if u.unit != "DRUG" or u.mention is None or u.mention.label != "DRUG_CLASS":
+            continue
+        # after its drug: "cabazitaxel (a new taxane)", "pemetrexed-based chemotherapy"
+        before = [x for x in units[max(0, k - 4) : k]
+                  if x.text.lower() not in {"a", "an", "the", "new", "novel", *_HYPHENS}]
+        if before and (
+            (before[-1].text == "(" and len(before) > 1 and _named_drug(before[-2]))
+            or (before[-1].text.lower().lstrip("-\u2010\u2013") in _BASED and len(before) > 1 and _named_drug(before[-2]))
+        ):
+            u.unit, u.mention, u.cue = "CUE", None, "CLASS_DESC"
             continue
         j = k + 1
         while j < len(units) and units[j].text in {"(", ",", "["}:

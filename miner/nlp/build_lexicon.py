@@ -261,6 +261,7 @@ def build_classes(resolver: NameResolver) -> list[dict[str, Any]]:
                 "members": sorted(members),
                 "parents": sorted(spec.get("parents", [])),
                 "entity": bool(spec.get("entity", True)),
+                "oncology": bool(spec.get("oncology", True)),
             }
         )
     return sorted(records, key=lambda r: r["id"])

@@ -13,7 +13,10 @@ throughout. Two standard post-processing rules of BC5CDR-style systems use that:
   with it at its untagged occurrences too (the "document-level consistency" / "label propagation" rule of
   e.g. Krallinger et al.'s CHEMDNER systems and tmChem's post-processing). Only strings tagged at least
   ``min_tagged`` times and never tagged with another label are propagated, and only to occurrences that
-  overlap no entity.
+  overlap no entity. Not in the default pipeline: on the 60 BC5CDR selection dev documents, with the vector
+  ner_cdr and the abbreviation rule, it added 6 right and 9 wrong CHEMICAL/DISEASE mentions (F1 85.47 -> 85.43;
+  a disease tagged CHEMICAL once is spread as readily as a right label). Add it with
+  ``nlp.add_pipe("miner_label_consistency", after="miner_abbreviation_ents")``.
 
 Both only touch the labels in ``labels``: lexicon drug mentions and variants are placed later by their own
 components.

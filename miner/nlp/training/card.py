@@ -95,6 +95,16 @@ def _vectors_line(meta: dict) -> str:
     )
 
 
+def _selection_lines(meta: dict) -> list[str]:
+    """The checkpoint-selection dev score spaCy saved in the meta (not held out: it picked the checkpoint)."""
+    perf = meta.get("performance", {})
+    shown = {k: v for k, v in perf.items() if k in ("ents_f", "ents_p", "ents_r", "tag_acc", "dep_uas", "dep_las") and v is not None}
+    if not shown:
+        return []
+    values = ", ".join(f"{k} {100 * v:.2f}" for k, v in shown.items())
+    return [f"Checkpoint-selection dev set (spaCy's scorer; used to pick the checkpoint, so not a held-out figure): {values}.", ""]
+
+
 def write_card(spec: ModelSpec, scores: dict, training_notes: str = "") -> Path:
     """Write the model card of ``spec`` from ``scores`` (the output of the evaluation)."""
     path = spec.package_dir
@@ -139,6 +149,7 @@ def write_card(spec: ModelSpec, scores: dict, training_notes: str = "") -> Path:
             "",
             *score_lines(spec, scores),
             "",
+            *_selection_lines(meta),
             *([training_notes, ""] if training_notes else []),
             "Rebuild: `miner models train --model " + spec.name + "` (or `weasel run all` with project.yml).",
             "",
