@@ -630,3 +630,19 @@ def test_class_after_its_drug_is_a_descriptor(nlp):
 def test_other_class_members_are_not_a_within_class_statement(nlp):
     assert all(f.rule != "xres_within_class"
                for f in read(nlp, "Olaparib-resistant cells showed cross-resistance to other PARP inhibitors."))
+
+
+def test_curated_gene_alias_without_ner_tag(nlp):
+    f = one(nlp, "BCRP overexpression is associated with resistance to mitoxantrone.")
+    assert (f.drug, f.mechanism_genes) == ("mitoxantrone", ["ABCG2"])
+    assert read(nlp, "The patient met criteria for resistance to mitoxantrone.") == []
+
+
+def test_gene_renders_drug_ineffective(nlp):
+    f = one(nlp, "KEAP1 mutations render osimertinib ineffective in these tumors.")
+    assert (f.drug, f.effect, f.mechanism_genes) == ("osimertinib", "resistance", ["KEAP1"])
+
+
+def test_gene_reduces_sensitivity_of_cells_to_drug(nlp):
+    f = one(nlp, "PTEN loss reduces the sensitivity of breast cancer cells to alpelisib.")
+    assert (f.drug, f.effect) == ("alpelisib", "resistance")

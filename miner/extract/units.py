@@ -130,6 +130,10 @@ def build_units(
         elif known is not None:  # defined elsewhere in the document
             m = Mention(tok.text, base + tok.idx, base + tok.idx + len(tok), "DRUG", known[0], list(known[1]), known[2])
             units.append(Unit(tok.text, m.start, m.end, "DRUG", "", m, i))
+        elif _gene_alias(tok.text, resolver):
+            # a curated resistance gene the NER left untagged ("P-gp", "BCRP"): written with capitals only
+            m = Mention(tok.text, base + tok.idx, base + tok.idx + len(tok), "GENE", "GENE", [resolver.gene(tok.text)])
+            units.append(Unit(tok.text, m.start, m.end, "GENE", "", m, i))
         else:
             kind = "BREAK" if tok.lower_ in CLAUSE_BREAKS else ""
             units.append(Unit(tok.text, base + tok.idx, base + tok.idx + len(tok), kind, "", None, i))
@@ -218,6 +222,17 @@ def demote_named_classes(units: list[Unit]) -> None:
             u.unit, u.mention, u.cue = "CUE", None, "CLASS_DESC"
             if link:
                 units[link_at].unit, units[link_at].cue = "CUE", "CLASS_DESC"
+
+
+def _gene_alias(text: str, resolver: Resolver) -> bool:
+    """A token spelled like a gene symbol that the curated gene table knows.
+
+    Two capitals or more ("BCRP"), or a capital with a digit or hyphen ("P-gp"), so that words such as
+    "Met" or "kit" stay words.
+    """
+    upper = sum(c.isupper() for c in text)
+    shaped = upper >= 2 or (upper >= 1 and any(c.isdigit() or c == "-" for c in text))
+    return shaped and len(text) >= 3 and bool(resolver.gene(text))
 
 
 _CITE_OPEN = {"(": ")", "[": "]"}

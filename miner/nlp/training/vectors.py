@@ -70,7 +70,6 @@ class Heldout:
 
     pmids: set[str] = field(default_factory=set)
     sentences: set[str] = field(default_factory=set)
-    _pattern: re.Pattern | None = None
 
     def contains_sentence(self, text: str) -> bool:
         """Whether ``text`` contains a held-out sentence (whitespace and case ignored)."""
@@ -252,19 +251,12 @@ def train_vectors(
 
 def write_word2vec_text(model, path: Path, max_rows: int = MAX_ROWS) -> int:
     """The ``max_rows`` most frequent words in word2vec text format; returns the row count."""
-    words = model.wv.index_to_key[:max_rows]
+    words = [w for w in model.wv.index_to_key[:max_rows] if w and not any(ch.isspace() for ch in w)]
     with path.open("w", encoding="utf-8") as fh:
         fh.write(f"{len(words)} {model.wv.vector_size}\n")
         for word in words:
-            if not word or any(ch.isspace() for ch in word):
-                continue
             fh.write(word + " " + " ".join(f"{x:.5f}" for x in model.wv[word]) + "\n")
-    # fix the header if whitespace words were dropped
-    lines = path.read_text(encoding="utf-8").splitlines()
-    n = len(lines) - 1
-    lines[0] = f"{n} {model.wv.vector_size}"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return n
+    return len(words)
 
 
 def build(
