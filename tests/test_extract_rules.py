@@ -646,3 +646,13 @@ def test_gene_renders_drug_ineffective(nlp):
 def test_gene_reduces_sensitivity_of_cells_to_drug(nlp):
     f = one(nlp, "PTEN loss reduces the sensitivity of breast cancer cells to alpelisib.")
     assert (f.drug, f.effect) == ("alpelisib", "resistance")
+
+
+def test_class_with_modifier_after_its_drug(nlp):
+    found = read(nlp, "Olaparib (a first PARP inhibitor) retained activity in patients previously treated with carboplatin.")
+    assert pairs(found) == {("olaparib", "carboplatin", "no_cross_resistance")}
+
+
+def test_needs_state_no_result(nlp):
+    assert read(nlp, "Better biomarkers are needed to identify patients who may benefit from osimertinib after "
+                     "progression on gefitinib.") == []

@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from miner.extract.context import evidence_level
 from miner.extract.cues import CueLexicon
 from miner.extract.mechanism import mechanism_type
 from miner.extract.mentions import Resolver
@@ -197,8 +198,6 @@ def _row_findings(
         mspan = [offsets[mech_col] + lead, offsets[mech_col] + lead + len(mechanism)]
     low = row.text.lower()
     levels = {cat for cat, words in evidence_words.items() if any(w in low for w in words)}
-    from miner.extract.context import evidence_level
-
     out: list[Finding] = []
     seen: set[frozenset[str]] = set()
     for p in priors:

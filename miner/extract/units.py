@@ -199,8 +199,14 @@ def demote_named_classes(units: list[Unit]) -> None:
         if u.unit != "DRUG" or u.mention is None or u.mention.label != "DRUG_CLASS":
             continue
         # after its drug: "cabazitaxel (a new taxane)", "pemetrexed-based chemotherapy"
-        before = [x for x in units[max(0, k - 4) : k]
-                  if x.text.lower() not in {"a", "an", "the", "new", "novel", *_HYPHENS}]
+        # skip articles, hyphens and up to two plain modifiers ("abiraterone (second hormonal therapy)")
+        before = [x for x in units[max(0, k - 5) : k] if x.text.lower() not in {"a", "an", "the", *_HYPHENS}]
+        for _ in range(2):
+            last = before[-1] if before else None
+            if last is None or last.unit or last.cue or not (last.text.isalpha() and last.text.islower()) \
+                    or last.text in _BASED:
+                break
+            before.pop()
         if before and (
             (before[-1].text == "(" and len(before) > 1 and _named_drug(before[-2]))
             or (before[-1].text.lower().lstrip("-\u2010\u2013") in _BASED and len(before) > 1 and _named_drug(before[-2]))
