@@ -193,3 +193,16 @@ def test_decisions_atomic_and_unknown_ids_listed(store):
     assert [d["decision"] for d in decisions] == ["corrected", "accepted"]
     assert decisions[0]["corrected"] == {"drug": "afatinib"} and decisions[0]["curator"] == "ann"
     assert decisions[1]["time"] == "2024-01-01T00:00:00"
+
+
+def test_thin_record_does_not_erase_a_richer_one(store):
+    rich = doc(journal="J Clin Oncol", authors=["Smith J", "Doe A"], doi="10.1/x", mesh_headings=["Lung Neoplasms"])
+    assert store.upsert(rich) == "inserted"
+    annotations = [{"start": 0, "end": 5, "text": "Title", "type": "Chemical", "id": "-"}]
+    thin = doc(abstract="Abstract, as PubTator has it.", source="a.pubtator", annotations=annotations)
+    assert store.upsert(thin) == "updated"
+    got = store.get("pmid:1")
+    assert got.abstract == "Abstract, as PubTator has it." and got.annotations == annotations
+    assert (got.journal, got.authors, got.doi, got.mesh_headings) == ("J Clin Oncol", ["Smith J", "Doe A"], "10.1/x",
+                                                                       ["Lung Neoplasms"])
+    assert store.upsert(thin) == "unchanged"

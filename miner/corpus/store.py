@@ -97,6 +97,27 @@ _DOC_COLUMNS = (
 )  # fmt: skip
 
 
+def _row_values(doc: Document) -> list[Any]:
+    """The document's column values in ``_DOC_COLUMNS`` order (list fields as JSON)."""
+    return [
+        json.dumps(getattr(doc, c), ensure_ascii=False) if c in _LIST_FIELDS else getattr(doc, c)
+        for c in _DOC_COLUMNS
+    ]
+
+
+def _merged(new: Document, stored: Document) -> Document:
+    """``new`` with its empty fields filled from the stored record.
+
+    A PubTator or BioC file carries a title, an abstract and annotations but no journal, authors, MeSH or
+    DOI; importing it over a PubMed record must not erase what the richer record knew.
+    """
+    data = new.to_dict()
+    for name, value in stored.to_dict().items():
+        if name in data and data[name] in ("", [], None) and value not in ("", [], None):
+            data[name] = value
+    return Document.from_dict(data)
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -190,23 +211,19 @@ class CorpusStore:
         A newer version or changed content replaces the stored row in place (first_seen
         is kept); an identical record changes nothing; an older record (lower version, or
         same version with an earlier revision date) never overwrites a newer one.  A
-        deleted record stays deleted unless different content arrives.
+        deleted record stays deleted unless different content arrives.  Fields the new
+        record leaves empty keep their stored values (see :func:`_merged`).
         """
         row = self._conn.execute(
             "SELECT version, date_revised, content_hash, deleted, first_seen FROM documents WHERE doc_id = ?",
             (doc.doc_id,),
         ).fetchone()
-        digest = doc.content_hash()
         now = _now()
-        values = [getattr(doc, c) for c in _DOC_COLUMNS]
-        for i, col in enumerate(_DOC_COLUMNS):
-            if col in _LIST_FIELDS:
-                values[i] = json.dumps(values[i], ensure_ascii=False)
         if row is None:
             self._conn.execute(
                 f"INSERT INTO documents ({', '.join(_DOC_COLUMNS)}, has_abstract, content_hash, first_seen, updated)"
                 f" VALUES ({', '.join('?' * (len(_DOC_COLUMNS) + 4))})",
-                (*values, int(doc.has_abstract), digest, now, now),
+                (*_row_values(doc), int(doc.has_abstract), doc.content_hash(), now, now),
             )
             return "inserted"
         old_version, old_revised, old_hash, _deleted, _first_seen = row
@@ -214,13 +231,17 @@ class CorpusStore:
             doc.version == old_version and doc.date_revised and old_revised and doc.date_revised < old_revised
         ):
             return "unchanged"
+        stored = self.get(doc.doc_id)
+        if stored is not None:
+            doc = _merged(doc, stored)
+        digest = doc.content_hash()
         if doc.version == old_version and digest == old_hash:
             return "unchanged"
         assignments = ", ".join(f"{c} = ?" for c in _DOC_COLUMNS[1:])
         self._conn.execute(
             f"UPDATE documents SET {assignments}, has_abstract = ?, content_hash = ?, updated = ?,"
             " deleted = 0, deleted_at = NULL WHERE doc_id = ?",
-            (*values[1:], int(doc.has_abstract), digest, now, doc.doc_id),
+            (*_row_values(doc)[1:], int(doc.has_abstract), digest, now, doc.doc_id),
         )
         return "updated"
 
