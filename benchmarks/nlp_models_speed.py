@@ -17,6 +17,7 @@ warnings.filterwarnings("ignore")
 
 import spacy  # noqa: E402
 
+from miner.nlp.pipeline import share_vectors  # noqa: E402
 from miner.nlp.training.conllu import open_text  # noqa: E402
 from miner.nlp.training.ner_data import PUBTATOR_LABELS, parse_pubtator  # noqa: E402
 from miner.nlp.training.registry import MODELS  # noqa: E402
@@ -37,6 +38,7 @@ def main() -> None:
     pipelines = {name: spacy.load(spec.package_dir) for name, spec in MODELS.items()}
     combined = spacy.load(MODELS["core"].package_dir)
     for name in ("ner_cdr", "ner_gene"):
+        share_vectors(combined, pipelines[name])  # ner_cdr's static vectors must be in the core's vocab
         combined.add_pipe(name, source=pipelines[name])
     pipelines["core + ner_cdr + ner_gene"] = combined
     try:

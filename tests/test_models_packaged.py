@@ -68,9 +68,13 @@ def test_ner_finds_drug_disease_and_genes(loaded):
     assert {("EGFR", "GENE"), ("KRAS", "GENE")} <= genes
 
 
+@pytest.mark.filterwarnings("ignore:.*W113")  # ner_gene has no vectors; the core now has ner_cdr's
 def test_ner_components_can_be_sourced_into_core(loaded):
+    from miner.nlp.pipeline import share_vectors
+
     nlp = spacy.load(MODELS["core"].package_dir)
     for name in ("ner_cdr", "ner_gene"):
+        share_vectors(nlp, loaded[name])  # ner_cdr uses static vectors, which the core's vocab lacks
         nlp.add_pipe(name, source=loaded[name])
     doc = nlp(TEXT)
     labels = {e.label_ for e in doc.ents}

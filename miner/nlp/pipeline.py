@@ -83,7 +83,8 @@ class MergeNer:
     with ``prefer_gene``, GENE beats an unconfirmed CHEMICAL: the BC5CDR model was never shown a gene and calls many
     protein names CHEMICAL ("IFN-gamma", "ankyrin", "Rep78"), while the gene model knows both (its BioNLP13CG data
     has chemicals as negatives). Any other tie goes to the earlier model. On the BC2GM selection dev sentences the
-    old earlier-model-wins rule lost 28 of the gene model's mentions to same-extent CHEMICAL spans.
+    old earlier-model-wins rule lost 28 of the gene model's predictions to same-extent CHEMICAL spans; with the
+    final models the rule moves BC2GM dev official F1 72.66 -> 74.53 and BC5CDR dev 85.55 -> 85.42.
     """
 
     def __init__(self, prefer_gene: bool = True) -> None:

@@ -35,10 +35,24 @@ def train_command(spec: ModelSpec, max_steps: int | None = None) -> list[str]:
     return cmd
 
 
+def vectors_path(spec: ModelSpec) -> Path | None:
+    """The static-vectors directory ``spec``'s config initializes from (``[paths] vectors``), if any."""
+    from spacy.util import load_config
+
+    value = load_config(spec.config)["paths"].get("vectors")
+    return (REPO_ROOT / value) if value else None
+
+
 def train(spec: ModelSpec, max_steps: int | None = None, reconvert: bool = False, do_package: bool = True) -> Path:
-    """Convert (if needed), train and package one model; returns the log file."""
+    """Convert (if needed), build the static vectors (if the config wants them and they are missing), train and
+    package one model; returns the log file."""
     if reconvert or not corpus_ready(spec):
         convert(spec.corpus, TRAINING_DIR / "corpus")
+    vectors = vectors_path(spec)
+    if vectors is not None and vectors.name == "spacy" and not (vectors / "config.cfg").is_file():
+        from miner.nlp.training.vectors import build
+
+        build(vectors.parent)
     log = TRAINING_DIR / "logs" / f"{spec.name}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
