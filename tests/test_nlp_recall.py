@@ -12,7 +12,7 @@ from miner.nlp.lexicon_recall import drug_combo_path, measure
 def test_drug_combo_recall() -> None:
     report = measure("test")
     assert report.gold == 775
-    # measured 94.97% exact / 96.77% overlap (sentence alone); the target is >= 95%
+    # measured 95.10% exact / 96.90% overlap (sentence alone, session 2 lexicon); the target is >= 95%
     assert report.overlap_recall >= 0.95
-    assert report.exact_recall >= 0.945
+    assert report.exact_recall >= 0.95
     assert len(report.misses) == report.gold - report.overlap
