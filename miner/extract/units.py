@@ -86,9 +86,13 @@ def build_units(
             cue_at[span.start] = span
 
     units: list[Unit] = []
+    linked = _link_citation_tokens(sent)
     i = sent.start
     while i < sent.end:
         tok = doc[i]
+        if i in linked:  # "[\(54\)](#page-15-0)": a citation rendered as a link by PDF conversion
+            i += 1
+            continue
         skip = _citation_end(doc, i, sent.end)
         if skip:  # "(12, 13)" or "[4-6]": citation markers say nothing and would eat pattern gaps
             i = skip
@@ -178,6 +182,7 @@ EXAMPLE_WORDS = {"such as", "including", "e.g.", "e.g", "eg", "like", "namely", 
 
 
 _BASED = {"based", "containing", "including"}
+_HEAD_NOUNS = {"regimen", "regimens", "drug", "drugs", "agent", "agents", "compound", "compounds"}
 
 
 def _named_drug(unit: Unit) -> bool:
@@ -217,6 +222,8 @@ def demote_named_classes(units: list[Unit]) -> None:
         while j < len(units) and units[j].text in {"(", ",", "["}:
             j += 1
         bracket = any(units[x].text in {"(", "["} for x in range(k + 1, j))
+        if j < len(units) and units[j].text.lower() in _HEAD_NOUNS and j + 1 < len(units) and _named_drug(units[j + 1]):
+            j += 1  # "the chemotherapy regimen FOLFIRINOX": a head noun between class and drug
         link = j < len(units) and units[j].text.lower() in EXAMPLE_WORDS
         link_at = j
         if link:
@@ -224,8 +231,11 @@ def demote_named_classes(units: list[Unit]) -> None:
             while j < len(units) and units[j].text in {",", ":"}:
                 j += 1
         if j < len(units) and units[j].unit == "DRUG" and units[j].mention is not None \
-                and units[j].mention.label != "DRUG_CLASS" and (link or bracket or j == k + 1):
+                and units[j].mention.label != "DRUG_CLASS" and (link or bracket or j == k + 1
+                                                                or units[j - 1].text.lower() in _HEAD_NOUNS):
             u.unit, u.mention, u.cue = "CUE", None, "CLASS_DESC"
+            if units[j - 1].text.lower() in _HEAD_NOUNS:
+                units[j - 1].unit, units[j - 1].cue = "CUE", "CLASS_DESC"
             if link:
                 units[link_at].unit, units[link_at].cue = "CUE", "CLASS_DESC"
 
@@ -243,6 +253,25 @@ def _gene_alias(text: str, resolver: Resolver) -> bool:
 
 _CITE_OPEN = {"(": ")", "[": "]"}
 _CITE_INNER = re.compile(r"^[\d,;\-\u2013\u2010 ]+$|^(?:ref|refs)\.?$", re.IGNORECASE)
+
+
+_LINK = r"\[[^\[\]\n]{0,40}\]\(#[^()\s]{0,60}\)"
+#: Citations that PDF-to-Markdown conversion turns into internal links, alone or in runs:
+#: "[\(54\)](#page-15-0)", "([89\)](#page-16-0))", "[\(47](#page-15-0)–[51\)](#page-15-0)".
+_LINK_CITATION = re.compile(rf"\(?{_LINK}(?:\s*[,;\u2013-]\s*{_LINK})*\)?")
+
+
+def _link_citation_tokens(sent: Span) -> set[int]:
+    """Indexes of the tokens of ``sent`` that lie inside a link-style citation."""
+    text = sent.text
+    if "](#" not in text:
+        return set()
+    out: set[int] = set()
+    for m in _LINK_CITATION.finditer(text):
+        span = sent.doc.char_span(sent.start_char + m.start(), sent.start_char + m.end(), alignment_mode="expand")
+        if span is not None:
+            out.update(range(span.start, span.end))
+    return out
 
 
 def _citation_end(doc: Doc, i: int, end: int) -> int:
