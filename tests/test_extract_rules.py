@@ -656,3 +656,32 @@ def test_class_with_modifier_after_its_drug(nlp):
 def test_needs_state_no_result(nlp):
     assert read(nlp, "Better biomarkers are needed to identify patients who may benefit from osimertinib after "
                      "progression on gefitinib.") == []
+
+
+def test_link_style_citations_do_not_break_lists(nlp):
+    text = ("Cabazitaxel showed reduced activity in patients previously treated with docetaxel [\\(12\\)](#page-3-0) "
+            "or with paclitaxel ([13\\)](#page-3-0)).")
+    assert pairs(read(nlp, text)) == {("cabazitaxel", "docetaxel", "reduced_efficacy"),
+                                      ("cabazitaxel", "paclitaxel", "reduced_efficacy")}
+
+
+def test_sensitivity_after_prior_exposure(nlp):
+    f = one(nlp, "Tumors showed increased sensitivity to olaparib following treatment with cisplatin.")
+    assert (f.drug, f.prior_drug, f.effect) == ("olaparib", "cisplatin", "collateral_sensitivity")
+
+
+def test_order_worse_than_the_reverse(nlp):
+    f = one(nlp, "A higher rate of relapse was seen in cells first treated with vemurafenib followed by docetaxel "
+                 "compared to the reverse sequence.")
+    assert (f.drug, f.prior_drug, f.effect) == ("docetaxel", "vemurafenib", "reduced_efficacy")
+
+
+def test_class_head_noun_and_drug(nlp):
+    f = one(nlp, "Cells showed increased sensitivity to olaparib in response to the chemotherapy regimen FOLFOX.")
+    assert (f.prior_drug, f.effect) == ("FOLFOX", "collateral_sensitivity")
+
+
+def test_hyphen_ellipsis_distributes_over_classes(nlp):
+    found = read(nlp, "Cross-resistance in EGFR- and HER2-targeted therapies were reviewed.")
+    assert {(f.drug, f.prior_drug) for f in found} == {("EGFR-targeted therapies", "EGFR-targeted therapies"),
+                                                       ("HER2-targeted therapies", "HER2-targeted therapies")}

@@ -193,10 +193,12 @@ class Reader:
         if not drugs:
             return None
         if rp.within_class:
-            # one class, alone (not "between X and Y"): the statement relates its members to each other
-            if anaphora or len(drugs) != 1 or len(drugs[0].mentions) != 1 or drugs[0].mentions[0].label != "DRUG_CLASS":
+            # one class, alone (not "between X and Y"): the statement relates its members to each other;
+            # after "in" a list distributes ("cross-resistance in HER2- and ER-targeted therapies": in each)
+            distributive = drug_i > 0 and units[drug_i - 1].text.lower() == "in"
+            if anaphora or any(len(a.mentions) != 1 or a.mentions[0].label != "DRUG_CLASS" for a in drugs):
                 return None
-            if _coordinated(units, drug_i):
+            if not distributive and (len(drugs) != 1 or _coordinated(units, drug_i)):
                 return None
         priors: list[Agent] = list(drugs) if rp.within_class else []
         if "prior" in roles:

@@ -159,7 +159,21 @@ def distribute_class_head(units: list[Unit], resolver: Resolver) -> None:
     """
     for k, u in enumerate(units):
         m = u.mention
-        if u.unit != "DRUG" or m is None or m.label != "DRUG_CLASS" or " " not in u.text:
+        if u.unit != "DRUG" or m is None or m.label != "DRUG_CLASS":
+            continue
+        first = u.text.split(" ", 1)[0]
+        dash = next((c for c in first if c in _HYPHENS), "")
+        if dash and k >= 2 and units[k - 1].cue == "JOIN_LIST" and units[k - 2].text[-1:] in _HYPHENS:
+            # "HER2- and ER-targeted therapies": the first member ends with the dash the head follows
+            g = units[k - 2]
+            found = resolver.drug(g.text + u.text.split(dash, 1)[1])
+            if found is not None and found[0] == "DRUG_CLASS":
+                label, ids = found
+                name = g.text.rstrip(_HYPHENS) + "-" + u.text.split(dash, 1)[1]
+                g.mention = Mention(name, g.start, g.end, "DRUG", label, ids, resolver.oncology(ids))
+                g.unit = "DRUG"
+            continue
+        if " " not in u.text:
             continue
         head = u.text.split(" ", 1)[1]
         j = k - 1
