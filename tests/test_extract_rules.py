@@ -685,3 +685,23 @@ def test_hyphen_ellipsis_distributes_over_classes(nlp):
     found = read(nlp, "Cross-resistance in EGFR- and HER2-targeted therapies were reviewed.")
     assert {(f.drug, f.prior_drug) for f in found} == {("EGFR-targeted therapies", "EGFR-targeted therapies"),
                                                        ("HER2-targeted therapies", "HER2-targeted therapies")}
+
+
+def test_resistance_with_treatment_associated_with_gene(nlp):
+    f = one(nlp, "Secondary resistance with bevacizumab treatment was associated with increased expression of MET.")
+    assert (f.drug, f.effect, f.mechanism_genes) == ("bevacizumab", "resistance", ["MET"])
+
+
+def test_resistant_patients_found_to_have_gene(nlp):
+    f = one(nlp, "Patients resistant to sunitinib were found to have increased MET expression.")
+    assert (f.drug, f.effect, f.mechanism_genes) == ("sunitinib", "resistance", ["MET"])
+
+
+def test_gene_as_predictor_of_resistance(nlp):
+    f = one(nlp, "High PTEN loss was a strong predictor of primary resistance to alpelisib.")
+    assert (f.drug, f.effect, f.mechanism_genes) == ("alpelisib", "resistance", ["PTEN"])
+
+
+def test_resistance_after_treatment_via_gene(nlp):
+    f = one(nlp, "In tumors treated with alpelisib, resistance may emerge via loss of PTEN.")
+    assert (f.drug, f.effect, f.mechanism_genes, f.hedged) == ("alpelisib", "resistance", ["PTEN"], True)

@@ -78,6 +78,17 @@ def _agent_spans(ents: list[Span], lexicon_spans: list[Span]) -> list[Span]:
     return sorted(kept, key=lambda sp: sp.start)
 
 
+def _gene_in_disease(m: Mention, resolver: Resolver) -> Mention:
+    """A DISEASE span that names no disease but holds a curated gene ("loss of PTEN expression") is a gene."""
+    if m.kind != "DISEASE" or ctx.is_cancer(m.text):
+        return m
+    for word in m.text.replace("-", " ").split():
+        gene = resolver.gene(word) if sum(c.isupper() for c in word) >= 2 else ""
+        if gene:
+            return Mention(m.text, m.start, m.end, "GENE", "GENE", [gene])
+    return m
+
+
 def _coordinated(units: list[Unit], i: int) -> bool:
     """Whether drug unit ``i`` is followed by "and/or/, (...) <drug>" within three units."""
     joined = False
@@ -128,7 +139,8 @@ class Reader:
         # still agents a statement can be about, when no entity claims their tokens
         spans = _agent_spans(list(doc.ents), lexicon_spans)
         mentions = [
-            m for m in (mention_from_ent(e, self.resolver, base, lexicon_spans) for e in spans) if m is not None
+            _gene_in_disease(m, self.resolver)
+            for m in (mention_from_ent(e, self.resolver, base, lexicon_spans) for e in spans) if m is not None
         ]
         cue_matches = list(self.cue_matcher(doc))
         evidence: dict[int, set[str]] = {}
