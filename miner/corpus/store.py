@@ -215,8 +215,7 @@ class CorpusStore:
         record leaves empty keep their stored values (see :func:`_merged`).
         """
         row = self._conn.execute(
-            "SELECT version, date_revised, content_hash, deleted, first_seen FROM documents WHERE doc_id = ?",
-            (doc.doc_id,),
+            f"SELECT {', '.join(_DOC_COLUMNS)}, content_hash FROM documents WHERE doc_id = ?", (doc.doc_id,)
         ).fetchone()
         now = _now()
         if row is None:
@@ -226,14 +225,13 @@ class CorpusStore:
                 (*_row_values(doc), int(doc.has_abstract), doc.content_hash(), now, now),
             )
             return "inserted"
-        old_version, old_revised, old_hash, _deleted, _first_seen = row
+        stored, old_hash = self._row_to_doc(row[:-1]), row[-1]
+        old_version, old_revised = stored.version, stored.date_revised
         if doc.version < old_version or (
             doc.version == old_version and doc.date_revised and old_revised and doc.date_revised < old_revised
         ):
             return "unchanged"
-        stored = self.get(doc.doc_id)
-        if stored is not None:
-            doc = _merged(doc, stored)
+        doc = _merged(doc, stored)
         digest = doc.content_hash()
         if doc.version == old_version and digest == old_hash:
             return "unchanged"

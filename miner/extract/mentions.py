@@ -185,7 +185,8 @@ def drug_abbreviations(text: str, resolver: Resolver) -> dict[str, tuple[str, li
             name = " ".join(long_words[-k:])
             found = resolver.drug(name)
             if found and found[0] in DRUG_LABELS:
-                if not resolver.drug(short) or resolver.drug(short) == found:
+                own = resolver.drug(short)
+                if not own or own == found:
                     out[short] = (found[0], found[1], resolver.oncology(found[1]))
                 break
     return out

@@ -222,6 +222,14 @@ def _gaps_ok(seq: list[Element], align: list[int]) -> bool:
     return all(n <= seq[i].max_gap for i, n in counts.items())
 
 
+def literal_cue_words(patterns: Iterable[RelationPattern]) -> frozenset[str]:
+    """Trigger words that patterns spell out as literals ("fails:cue") rather than through a cue class."""
+    return frozenset(
+        w for rp in patterns for seq in rp.sequences for el in seq
+        if el.role == "cue" and "LOWER" in el.spec for w in el.spec["LOWER"]["IN"]
+    )
+
+
 def present_features(units: Iterable[Any]) -> set[tuple[str, str]]:
     """What a sentence offers to the ``needs`` of pattern elements."""
     out: set[tuple[str, str]] = set()

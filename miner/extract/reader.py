@@ -23,11 +23,12 @@ from miner.extract.patterns import (
     RelationPattern,
     build_matcher,
     compile_patterns,
+    literal_cue_words,
     load_pattern_data,
     present_features,
 )
 from miner.extract.prefilter import Prefilter
-from miner.extract.units import Unit, build_units, units_doc
+from miner.extract.units import Unit, build_units, gene_alias, units_doc
 from miner.schema import POLARITY, Finding
 
 #: Bumped when the reading code changes what it extracts (the data files carry their own digests).
@@ -83,8 +84,7 @@ def _gene_in_disease(m: Mention, resolver: Resolver) -> Mention:
     if m.kind != "DISEASE" or ctx.is_cancer(m.text):
         return m
     for word in m.text.replace("-", " ").split():
-        gene = resolver.gene(word) if sum(c.isupper() for c in word) >= 2 else ""
-        if gene:
+        if gene := gene_alias(word, resolver):
             return Mention(m.text, m.start, m.end, "GENE", "GENE", [gene])
     return m
 
@@ -126,11 +126,7 @@ class Reader:
         self.patterns: PatternSet = build_matcher(compiled, nlp.vocab, self.version)
         self.cue_matcher = self.cues.phrase_matcher(nlp)
         self.evidence_matcher = self.cues.evidence_matcher(nlp)
-        literal_triggers = frozenset(
-            w for rp in compiled for seq in rp.sequences for el in seq
-            if el.role == "cue" and "LOWER" in el.spec for w in el.spec["LOWER"]["IN"]
-        )
-        self.prefilter = Prefilter(nlp, self.cues, self.resolver, literal_triggers)
+        self.prefilter = Prefilter(nlp, self.cues, self.resolver, literal_cue_words(compiled))
 
     # -- sentence preparation -------------------------------------------------
     def _sentences(self, doc: Doc, base: int, abbreviations: dict | None = None) -> list[_Sentence]:
@@ -201,7 +197,7 @@ class Reader:
         used = set(roles.values())
         anaphora = units[drug_i].unit == "ANA"
         drugs = memory.resolve(units[drug_i]) if anaphora else expand_agents(units, drug_i, used - {drug_i})
-        drugs = [a for a in drugs if a.oncology or not self.oncology_only]
+        drugs = self._agents(drugs)
         if not drugs:
             return None
         if rp.within_class:
@@ -225,7 +221,7 @@ class Reader:
             else:
                 priors = memory.resolve(units[p])
                 anaphora = True
-            priors = [a for a in priors if a.oncology or not self.oncology_only]
+            priors = self._agents(priors)
             if not priors:
                 return None
         mech: Mechanism | None = None
@@ -237,6 +233,10 @@ class Reader:
             if mech is None and nxt is not None:
                 mech = find_in_next(nxt.units, nxt.span.text, self.cues)
         return _Reading(rp, effect, negated, trigger, drugs, priors, mech, anaphora)
+
+    def _agents(self, agents: list[Agent]) -> list[Agent]:
+        """The agents a finding may name (with ``oncology_only``, anticancer ones)."""
+        return [a for a in agents if a.oncology or not self.oncology_only]
 
     # -- findings -----------------------------------------------------------------
     def read(
@@ -263,11 +263,10 @@ class Reader:
             nxt = sents[idx + 1] if idx + 1 < len(sents) else None
             readings = self._readings(sent, nxt, memory)
             if readings:
-                evidence = self._evidence(sents, idx)
-                findings.extend(self._findings(sent, readings, doc_id, evidence, memory))
-                for f in findings:
-                    if not f.section:  # the label in force where the drug is named
-                        f.section = sections.at(f.offsets["drug"][0] - section_base)
+                new = self._findings(sent, readings, doc_id, self._evidence(sents, idx), memory)
+                for f in new:  # the section label in force where the drug is named
+                    f.section = sections.at(f.offsets["drug"][0] - section_base)
+                findings.extend(new)
             memory.update(sent.units)
         return findings
 
@@ -342,14 +341,10 @@ class Reader:
                         best[key] = finding
         # one sentence states one direction: of "X ... Y" and "Y ... X" readings keep the more confident
         # (the first read on a tie)
-        out: list[Finding] = []
-        order = list(best)
-        for n, (d, p) in enumerate(order):
-            f, rev = best[(d, p)], best.get((p, d))
-            if p and p != d and rev is not None and (
-                rev.confidence > f.confidence or (rev.confidence == f.confidence and order.index((p, d)) < n)
-            ):
-                continue
-            out.append(f)
-        return out
+        winner: dict[frozenset[str], tuple[str, str]] = {}
+        for key, f in best.items():
+            pair = frozenset(key)
+            if pair not in winner or f.confidence > best[winner[pair]].confidence:
+                winner[pair] = key
+        return [f for key, f in best.items() if winner[frozenset(key)] == key]
 

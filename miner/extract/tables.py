@@ -124,46 +124,55 @@ def _cell(cells: list[str], index: int) -> tuple[str, int] | None:
     return None
 
 
+@dataclass
+class _Header:
+    """Where a sequence table keeps its columns, and the effect its rows state."""
+
+    earlier: int
+    later: int
+    mechanism: int | None
+    effect: str
+
+
+def _header(lines: list[_Line], h: int) -> _Header | None:
+    """The header read from line ``h``, if it names an earlier and a later treatment and an effect."""
+    heads = lines[h].text.split("\t")
+    earlier = next((k for k, c in enumerate(heads) if _EARLIER.search(c)), None)
+    later = next((k for k, c in enumerate(heads) if k != earlier and _LATER.search(c)), None)
+    if earlier is None or later is None:
+        return None
+    caption = next(
+        (lines[k].text for k in range(h - 1, max(-1, h - 1 - CAPTION_WINDOW), -1) if _CAPTION.match(lines[k].text)),
+        "",
+    )
+    effect = _effect(heads[later]) or _effect(caption)
+    if not effect:
+        return None
+    mechanism = next((k for k, c in enumerate(heads) if _MECHANISM.search(c)), None)
+    return _Header(earlier, later, mechanism, effect)
+
+
 def read_tables(
     text: str, doc_id: str, resolver: Resolver, cues: CueLexicon, oncology_only: bool = True
 ) -> list[Finding]:
     """Findings stated by the rows of sequence tables in ``text`` (offsets refer to ``text``)."""
     lines = _lines(text)
+    evidence_words = {cat: [w.lower() for w in words] for cat, words in cues.evidence.items()}
     findings: list[Finding] = []
-    for h, header in enumerate(lines):
-        if "\t" not in header.text:
+    for h, line in enumerate(lines):
+        header = _header(lines, h) if "\t" in line.text else None
+        if header is None:
             continue
-        heads = header.text.split("\t")
-        earlier = next((k for k, c in enumerate(heads) if _EARLIER.search(c)), None)
-        later = next((k for k, c in enumerate(heads) if k != earlier and _LATER.search(c)), None)
-        if earlier is None or later is None:
-            continue
-        caption = next(
-            (lines[k].text for k in range(h - 1, max(-1, h - 1 - CAPTION_WINDOW), -1) if _CAPTION.match(lines[k].text)),
-            "",
-        )
-        effect = _effect(heads[later]) or _effect(caption)
-        if not effect:
-            continue
-        mech_col = next((k for k, c in enumerate(heads) if _MECHANISM.search(c)), None)
-        evidence_words = {cat: [w.lower() for w in words] for cat, words in cues.evidence.items()}
         for row in lines[h + 1 :]:
             if "\t" not in row.text:
                 break
-            findings.extend(
-                _row_findings(row, heads, earlier, later, mech_col, effect, doc_id, resolver, cues,
-                              evidence_words, oncology_only)
-            )
+            findings.extend(_row_findings(row, header, doc_id, resolver, cues, evidence_words, oncology_only))
     return findings
 
 
 def _row_findings(
     row: _Line,
-    heads: list[str],
-    earlier: int,
-    later: int,
-    mech_col: int | None,
-    effect: str,
+    header: _Header,
     doc_id: str,
     resolver: Resolver,
     cues: CueLexicon,
@@ -174,7 +183,7 @@ def _row_findings(
     offsets = [row.start]
     for c in cells[:-1]:
         offsets.append(offsets[-1] + len(c) + 1)
-    got_prior, got_drug = _cell(cells, earlier), _cell(cells, later)
+    got_prior, got_drug = _cell(cells, header.earlier), _cell(cells, header.later)
     if got_prior is None or got_drug is None or got_prior[1] == got_drug[1]:
         return []
     priors = drug_names(got_prior[0], offsets[got_prior[1]], resolver)
@@ -186,7 +195,8 @@ def _row_findings(
         return []
     both_ways = {p.text.lower() for p in priors} == {d.text.lower() for d in drugs}
     mechanism, genes, mtype, mspan = "", [], "unknown", None
-    if mech_col is not None and got_drug[1] != later:  # cells shifted by an inserted empty cell
+    mech_col = header.mechanism
+    if mech_col is not None and got_drug[1] != header.later:  # cells shifted by an inserted empty cell
         filled = [k for k, c in enumerate(cells) if c.strip()]
         mech_col = filled[mech_col] if mech_col < len(filled) else None
     if mech_col is not None and mech_col < len(cells) and cells[mech_col].strip():
@@ -213,7 +223,7 @@ def _row_findings(
             if mspan is not None:
                 offs["mechanism"] = mspan
             out.append(Finding(
-                drug=d.text, effect=effect, prior_drug=p.text, mechanism=mechanism, drug_ids=list(d.ids),
+                drug=d.text, effect=header.effect, prior_drug=p.text, mechanism=mechanism, drug_ids=list(d.ids),
                 prior_drug_ids=list(p.ids), mechanism_genes=genes, mechanism_type=mtype, kind="sequential",
                 direction_bidirectional=both_ways, evidence_level=evidence_level(levels), doc_id=doc_id,
                 section="table", sentence=row.text, offsets=offs, rule=RULE, confidence=CONFIDENCE,

@@ -134,9 +134,9 @@ def build_units(
         elif known is not None:  # defined elsewhere in the document
             m = Mention(tok.text, base + tok.idx, base + tok.idx + len(tok), "DRUG", known[0], list(known[1]), known[2])
             units.append(Unit(tok.text, m.start, m.end, "DRUG", "", m, i))
-        elif _gene_alias(tok.text, resolver):
-            # a curated resistance gene the NER left untagged ("P-gp", "BCRP"): written with capitals only
-            m = Mention(tok.text, base + tok.idx, base + tok.idx + len(tok), "GENE", "GENE", [resolver.gene(tok.text)])
+        elif gene := gene_alias(tok.text, resolver):
+            # a curated resistance gene the NER left untagged ("P-gp", "BCRP")
+            m = Mention(tok.text, base + tok.idx, base + tok.idx + len(tok), "GENE", "GENE", [gene])
             units.append(Unit(tok.text, m.start, m.end, "GENE", "", m, i))
         else:
             kind = "BREAK" if tok.lower_ in CLAUSE_BREAKS else ""
@@ -165,13 +165,10 @@ def distribute_class_head(units: list[Unit], resolver: Resolver) -> None:
         dash = next((c for c in first if c in _HYPHENS), "")
         if dash and k >= 2 and units[k - 1].cue == "JOIN_LIST" and units[k - 2].text[-1:] in _HYPHENS:
             # "HER2- and ER-targeted therapies": the first member ends with the dash the head follows
-            g = units[k - 2]
-            found = resolver.drug(g.text + u.text.split(dash, 1)[1])
+            g, head = units[k - 2], u.text.split(dash, 1)[1]
+            found = resolver.drug(g.text + head)
             if found is not None and found[0] == "DRUG_CLASS":
-                label, ids = found
-                name = g.text.rstrip(_HYPHENS) + "-" + u.text.split(dash, 1)[1]
-                g.mention = Mention(name, g.start, g.end, "DRUG", label, ids, resolver.oncology(ids))
-                g.unit = "DRUG"
+                _as_class(g, g.text.rstrip(_HYPHENS) + "-" + head, found[1], resolver)
             continue
         if " " not in u.text:
             continue
@@ -183,11 +180,14 @@ def distribute_class_head(units: list[Unit], resolver: Resolver) -> None:
                 found = resolver.drug(f"{g.text} {head}")
                 if found is None or found[0] != "DRUG_CLASS":
                     break
-                label, ids = found
-                # the name is the class the gene stands for; the offsets stay those of the gene as written
-                g.mention = Mention(f"{g.text} {head}", g.start, g.end, "DRUG", label, ids, resolver.oncology(ids))
-                g.unit = "DRUG"
+                _as_class(g, f"{g.text} {head}", found[1], resolver)
             j -= 1
+
+
+def _as_class(unit: Unit, name: str, ids: list[str], resolver: Resolver) -> None:
+    """Make ``unit`` the class ``name`` it stands for; its offsets stay those of the words as written."""
+    unit.mention = Mention(name, unit.start, unit.end, "DRUG", "DRUG_CLASS", ids, resolver.oncology(ids))
+    unit.unit = "DRUG"
 
 
 #: Words that introduce the members of a class just named ("platinum drugs such as cisplatin").
@@ -228,7 +228,7 @@ def demote_named_classes(units: list[Unit]) -> None:
             before.pop()
         if before and (
             (before[-1].text == "(" and len(before) > 1 and _named_drug(before[-2]))
-            or (before[-1].text.lower().lstrip("-\u2010\u2013") in _BASED and len(before) > 1 and _named_drug(before[-2]))
+            or (before[-1].text.lower().lstrip(_HYPHENS) in _BASED and len(before) > 1 and _named_drug(before[-2]))
         ):
             u.unit, u.mention, u.cue = "CUE", None, "CLASS_DESC"
             continue
@@ -244,9 +244,9 @@ def demote_named_classes(units: list[Unit]) -> None:
             j += 1
             while j < len(units) and units[j].text in {",", ":"}:
                 j += 1
-        if j < len(units) and units[j].unit == "DRUG" and units[j].mention is not None \
-                and units[j].mention.label != "DRUG_CLASS" and (link or bracket or j == k + 1
-                                                                or units[j - 1].text.lower() in _HEAD_NOUNS):
+        if j < len(units) and _named_drug(units[j]) and (
+            link or bracket or j == k + 1 or units[j - 1].text.lower() in _HEAD_NOUNS
+        ):
             u.unit, u.mention, u.cue = "CUE", None, "CLASS_DESC"
             if units[j - 1].text.lower() in _HEAD_NOUNS:
                 units[j - 1].unit, units[j - 1].cue = "CUE", "CLASS_DESC"
@@ -254,15 +254,15 @@ def demote_named_classes(units: list[Unit]) -> None:
                 units[link_at].unit, units[link_at].cue = "CUE", "CLASS_DESC"
 
 
-def _gene_alias(text: str, resolver: Resolver) -> bool:
-    """A token spelled like a gene symbol that the curated gene table knows.
+def gene_alias(text: str, resolver: Resolver) -> str:
+    """The curated gene a word spelled like a gene symbol names, else "".
 
     Two capitals or more ("BCRP"), or a capital with a digit or hyphen ("P-gp"), so that words such as
     "Met" or "kit" stay words.
     """
     upper = sum(c.isupper() for c in text)
     shaped = upper >= 2 or (upper >= 1 and any(c.isdigit() or c == "-" for c in text))
-    return shaped and len(text) >= 3 and bool(resolver.gene(text))
+    return resolver.gene(text) if shaped and len(text) >= 3 else ""
 
 
 _CITE_OPEN = {"(": ")", "[": "]"}
