@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from contextlib import contextmanager
+from dataclasses import fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -95,6 +96,7 @@ _DOC_COLUMNS = (
     "pmcid", "publication_types", "mesh_headings", "chemicals", "keywords", "language",
     "vernacular_title", "annotations", "source", "version", "date_revised",
 )  # fmt: skip
+_VERSION, _REVISED = _DOC_COLUMNS.index("version"), _DOC_COLUMNS.index("date_revised")
 
 
 def _row_values(doc: Document) -> list[Any]:
@@ -111,11 +113,13 @@ def _merged(new: Document, stored: Document) -> Document:
     A PubTator or BioC file carries a title, an abstract and annotations but no journal, authors, MeSH or
     DOI; importing it over a PubMed record must not erase what the richer record knew.
     """
-    data = new.to_dict()
-    for name, value in stored.to_dict().items():
-        if name in data and data[name] in ("", [], None) and value not in ("", [], None):
-            data[name] = value
-    return Document.from_dict(data)
+    empty = ("", [], None)
+    filled = {
+        f.name: getattr(stored, f.name)
+        for f in fields(Document)
+        if getattr(new, f.name) in empty and getattr(stored, f.name) not in empty
+    }
+    return replace(new, **filled) if filled else new
 
 
 def _now() -> str:
@@ -225,13 +229,15 @@ class CorpusStore:
                 (*_row_values(doc), int(doc.has_abstract), doc.content_hash(), now, now),
             )
             return "inserted"
-        stored, old_hash = self._row_to_doc(row[:-1]), row[-1]
-        old_version, old_revised = stored.version, stored.date_revised
+        old_version, old_revised, old_hash = row[_VERSION], row[_REVISED], row[-1]
         if doc.version < old_version or (
             doc.version == old_version and doc.date_revised and old_revised and doc.date_revised < old_revised
         ):
             return "unchanged"
-        doc = _merged(doc, stored)
+        digest = doc.content_hash()
+        if doc.version == old_version and digest == old_hash:
+            return "unchanged"  # the same record again: nothing to merge
+        doc = _merged(doc, self._row_to_doc(row[:-1]))
         digest = doc.content_hash()
         if doc.version == old_version and digest == old_hash:
             return "unchanged"
