@@ -45,6 +45,8 @@ class Resolver(Protocol):
 
     def drug(self, text: str) -> tuple[str, list[str]] | None: ...
 
+    def may_extend(self, text: str) -> bool: ...
+
     def gene(self, text: str) -> str: ...
 
     def oncology(self, ids: list[str]) -> bool: ...
@@ -55,24 +57,34 @@ class LexiconResolver:
 
     def __init__(self, lexicon: Any | None) -> None:
         self.lexicon = lexicon
+        # the prefilter asks about token n-grams of every sentence: the same strings recur constantly
+        self._lookup = lru_cache(maxsize=200_000)(self._lookup_uncached)
 
     def drug(self, text: str) -> tuple[str, list[str]] | None:
-        if self.lexicon is None or not text.strip():
-            return None
+        found = self._lookup(text.strip())[0]
+        return (found[0], list(found[1])) if found else None
+
+    def may_extend(self, text: str) -> bool:
+        """Whether a longer name starting with ``text`` could still be in the lexicon (n-gram pruning)."""
+        return self._lookup(text.strip())[1]
+
+    def _lookup_uncached(self, text: str) -> tuple[tuple[str, tuple[str, ...]] | None, bool]:
+        """(label and ids of the drug ``text`` names, or None; whether some lexicon name extends ``text``)."""
+        if self.lexicon is None or not text:
+            return None, False
         from miner.nlp.normalize import key_splits
 
         # only synonyms safe in free text (no short codes or common words such as "gold"); the word structure
         # (spaces, hyphens) is passed so that multi-word names ("HER2-targeted drugs") match too
-        exact, exact_hard, _ = key_splits(text.strip(), exact=True)
-        lowered, hard, soft = key_splits(text.strip())
+        exact, exact_hard, _ = key_splits(text, exact=True)
+        lowered, hard, soft = key_splits(text)
+        extendable = self.lexicon.may_extend(exact, lowered)
         found = self.lexicon.match_id(exact, lowered, exact_hard, hard, soft)
         entry = self.lexicon.get(found) if found else None
         if entry is None:
-            return None
+            return None, extendable
         label, ids = _entry_label_ids(entry)
-        if label not in DRUG_LABELS:
-            return None
-        return label, ids
+        return ((label, tuple(ids)) if label in DRUG_LABELS else None), extendable
 
     def oncology(self, ids: list[str]) -> bool:
         """True if any id is an anticancer drug, regimen or class in the lexicon."""

@@ -80,6 +80,8 @@ class Prefilter:
                 if n == 1 and any(ch in gram for ch in "-+/"):
                     if any(self.resolver.drug(p) for p in re.split(r"[-+/\u2013]", gram) if len(p) >= 3):
                         return True
+                if not self.resolver.may_extend(gram):
+                    break  # no lexicon name starts with this n-gram, so none with a longer one
         return False
 
     def keep(self, text: str, abbreviations: dict | None = None) -> bool:
