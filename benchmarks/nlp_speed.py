@@ -1,6 +1,6 @@
 """Words per second of the miner NLP pipeline on real PubMed abstracts (drug-combo paragraphs).
 
-Usage: ``python benchmarks/nlp_speed.py [--limit N] [--rules-only]``. Words are whitespace-separated words of the
+Usage: ``python benchmarks/nlp_speed.py [--limit N] [--rules-only] [--models DIR]``. Words are whitespace-separated words of the
 input text (independent of tokenisation). The first document is processed before timing (warm-up); the lexicon
 and model loading times are reported separately. Results go in BENCHMARKS.md, section "NLP pipeline speed".
 """
@@ -41,6 +41,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--limit", type=int, default=300, help="number of abstracts (default 300)")
     parser.add_argument("--rules-only", action="store_true", help="skip the full pipeline (models)")
+    parser.add_argument("--models", default=None, help="models directory (default: the repository's models/)")
     args = parser.parse_args()
     texts = abstracts(args.limit)
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, python "
@@ -54,7 +55,7 @@ def main() -> None:
     full = None
     if not args.rules_only:
         t0 = time.perf_counter()
-        full = load()
+        full = load(args.models)
         full("warm")
         print(f"full pipeline load: {time.perf_counter() - t0:.1f} s; components: {', '.join(full.pipe_names)}")
     print("| pipeline | abstracts | words | seconds | words/s | entities |")

@@ -46,6 +46,7 @@ def test_tokenizer_is_the_scispacy_based_one(loaded, name):
 def test_ner_labels(loaded):
     assert set(loaded["ner_cdr"].get_pipe("ner_cdr").labels) == {"CHEMICAL", "DISEASE"}
     assert set(loaded["ner_gene"].get_pipe("ner_gene").labels) == {"GENE"}
+    assert set(loaded["ner_variant"].get_pipe("ner_variant").labels) == {"VARIANT"}
 
 
 def test_core_tags_parses_and_splits_sentences(loaded):
@@ -76,10 +77,15 @@ def test_ner_components_can_be_sourced_into_core(loaded):
     for name in ("ner_cdr", "ner_gene"):
         share_vectors(nlp, loaded[name])  # ner_cdr uses static vectors, which the core's vocab lacks
         nlp.add_pipe(name, source=loaded[name])
+    # ner_variant stores the same static vectors as ner_cdr: share_vectors keeps the copy already there
+    share_vectors(nlp, loaded["ner_variant"])
+    assert nlp.vocab.vectors.to_bytes(exclude=["strings"]) == loaded["ner_cdr"].vocab.vectors.to_bytes(exclude=["strings"])
+    nlp.add_pipe("ner_variant", source=loaded["ner_variant"], first=True)  # before the parser, as miner.nlp.load()
     doc = nlp(TEXT)
     labels = {e.label_ for e in doc.ents}
     assert {"CHEMICAL", "GENE"} <= labels
     assert doc.has_annotation("DEP") and doc.has_annotation("TAG")
+    assert ("T790M", "VARIANT") in [(e.text, e.label_) for e in nlp("The EGFR T790M mutation was detected.").ents]
 
 
 def test_scores_file_records_measured_numbers():

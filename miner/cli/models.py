@@ -14,7 +14,7 @@ models_app = typer.Typer(
     no_args_is_help=True,
 )
 
-MODEL_HELP = "Which model: core (tagger/parser/lemmatizer), ner_cdr (CHEMICAL/DISEASE), ner_gene (GENE) or all."
+MODEL_HELP = "Which model: core (tagger/parser/lemmatizer), ner_cdr (CHEMICAL/DISEASE), ner_gene (GENE), ner_variant (VARIANT) or all."
 
 
 def _names(model: str) -> list[str]:
@@ -42,7 +42,7 @@ def train_cmd(
 
 @models_app.command("convert")
 def convert_cmd(
-    corpus: str = typer.Option("all", "--corpus", help="core, cdr, gene or all."),
+    corpus: str = typer.Option("all", "--corpus", help="core, cdr, gene, variant or all."),
 ) -> None:
     """Only convert ../shared/data into the training DocBins under training/corpus/."""
     from miner.nlp.training.convert import convert
@@ -53,12 +53,12 @@ def convert_cmd(
 
 @models_app.command("evaluate")
 def evaluate_cmd(
-    only: str = typer.Option("all", "--only", help="genia (core tags/parse), cdr (BC5CDR), bc2gm (BC2GM), variants (BioRED VARIANT, full pipeline) or all."),
+    only: str = typer.Option("all", "--only", help="genia (core tags/parse), cdr (BC5CDR), bc2gm (BC2GM), variants (BioRED VARIANT: bare ner_variant and full pipeline) or all."),
     full: bool = typer.Option(True, "--full/--no-full", help="Also score NER through the full pipeline miner.nlp.load()."),
     save: bool = typer.Option(False, "--save", help="Record the scores in models/scores.json and rewrite the model cards."),
     as_json: bool = typer.Option(False, "--json", help="Print the scores as JSON instead of tables."),
 ) -> None:
-    """Score the models in models/ on the held-out test sets (GENIA ud/test, BC5CDR test, BC2GM test)."""
+    """Score the models in models/ on the held-out test sets (GENIA ud/test, BC5CDR test, BC2GM test, BioRED test)."""
     from miner.nlp.training.scoring import print_tables, run_evaluation, save_scores
 
     if only not in ("all", "genia", "cdr", "bc2gm", "variants"):

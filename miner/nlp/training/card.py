@@ -35,6 +35,46 @@ NER_SCORES = (
     NerScores("bc2gm_full", "ner_gene", "BC2GM test", "full pipeline `miner.nlp.load()`", "sentences", "scoring",
               _BC2GM_ROWS),
 )
+_VARIANT_ROWS = (("exact", "exact character spans"), ("overlap", "overlap (see `evaluate_variants`)"))
+#: BioRED test SequenceVariant results (``evaluate_variants``: exact and overlap P/R/F, no per-label rows)
+VARIANT_SCORES = (
+    NerScores("variant", "ner_variant", "BioRED test SequenceVariant", "bare ner_variant model", "documents",
+              "matching", _VARIANT_ROWS),
+    NerScores("biored_variants", "ner_variant", "BioRED test SequenceVariant",
+              "full pipeline `miner.nlp.load()` (ner_variant + pattern recognizer miner_variants)", "documents",
+              "matching", _VARIANT_ROWS),
+)
+#: Notes a model card always carries (decisions measured on the selection dev set), kept across `--save`.
+CARD_NOTES = {
+    "ner_variant": "\n".join([
+        "## Decisions (all on the BioRED dev set; BioRED test only scored at the end)",
+        "",
+        "Training data: BioRED train, 890 SequenceVariant mentions, 798 on token boundaries of the shared tokenizer and "
+        "92 not (e.g. `Kras(G12D)`, `rs2073162-A` are one token), marked missing rather than forced. Config "
+        "`configs/ner_variant.cfg`: width 96, depth 4, hash rows 10000/2500/5000/1250, max_steps 2500, patience 800, "
+        "one thread (17 minutes; best checkpoint at step 1500).",
+        "",
+        "| decision | BioRED dev, exact P / R / F1 | overlap F1 |",
+        "|---|---|---|",
+        "| static vectors: no (bare model) | 82.44 / 67.60 / 74.29 | 84.88 |",
+        "| static vectors: ner_cdr's table (bare model), **kept** | 89.34 / 70.40 / 78.75 | 87.55 |",
+        "| full pipeline before this model (patterns only) | 88.59 / 52.80 / 66.17 | 69.17 |",
+        "| full pipeline, patterns first, model fills the rest | 84.62 / 70.40 / 76.86 | 85.43 |",
+        "| full pipeline, model first, patterns fill the rest, **kept** | 85.58 / 71.20 / 77.73 | 85.43 |",
+        "",
+        "In the full pipeline `ner_variant` runs before the core parser: spaCy's NER never crosses a sentence start and "
+        "the parser starts sentences inside variants (`c.201C>` | `A`): after the parser, 10 of the model's 197 dev spans "
+        "were cut short and the full pipeline's dev exact F1 was 73.64 (77.73 before the parser). "
+        "`miner_merge_ner` leaves VARIANT spans to `miner_variants`, which places them with the pattern overlap "
+        "policy (a lexicon drug mention yields only to a VARIANT that strictly covers it, so `KRAS G12C inhibitors` stays "
+        "a drug class while `arginine 150 proline` is one VARIANT), except that a GENE entity yields only to a model "
+        "span that strictly covers it (otherwise BC2GM selection dev F1 fell 74.41 -> 73.97; now unchanged). Model "
+        "spans get `_.link_source` \"ner\", `_.variant_type` from a pattern match inside them (else "
+        "\"sequence_variant\") and `_.gene_ids` from that match or the preceding gene. Full-pipeline figures count the "
+        "pattern recognizer's gene-level alterations (amplification, loss, fusions, exon 19 deletion), which BioRED does "
+        "not always annotate, as errors.",
+    ]),
+}
 
 
 def _prf_row(name: str, s: dict) -> str:
@@ -58,7 +98,7 @@ def score_lines(spec: ModelSpec, scores: dict) -> list[str]:
             f"| lemma accuracy (case-insensitive) | {g['lemma_acc']:.2f} |",
             f"| speed (words/s, this 2-core machine) | {g['words_per_sec']} |",
         ]
-    for ner in NER_SCORES:
+    for ner in NER_SCORES + VARIANT_SCORES:
         s = scores.get(ner.key)
         if ner.model != spec.name or not isinstance(s, dict) or ner.rows[0][0] not in s:
             continue
@@ -143,14 +183,15 @@ def write_card(spec: ModelSpec, scores: dict, training_notes: str = "") -> Path:
             "",
             *[f"- {s}" for s in spec.sources],
             "",
-            "Held-out test sets (GENIA ud/test, BC5CDR test, BC2GM test, EWT test) were never used for training or selection.",
+            "Held-out test sets (GENIA ud/test, BC5CDR test, BC2GM test, EWT test, BioRED test) were never used for training "
+            "or selection.",
             "",
             "## Held-out scores (measured by `miner models evaluate`)",
             "",
             *score_lines(spec, scores),
             "",
             *_selection_lines(meta),
-            *([training_notes, ""] if training_notes else []),
+            *([training_notes or CARD_NOTES.get(spec.name, ""), ""] if training_notes or CARD_NOTES.get(spec.name) else []),
             "Rebuild: `miner models train --model " + spec.name + "` (or `weasel run all` with project.yml).",
             "",
         ]

@@ -21,6 +21,7 @@ from miner.nlp.training.conllu import Sentence, open_text, read_conllu, sentence
 from miner.nlp.training.genia_pos import drop_heldout, parse_genia_pos, sentence_key
 from miner.nlp.training.ner_data import (
     BIONLP13CG_LABELS,
+    BIORED_VARIANT_LABELS,
     PUBTATOR_LABELS,
     AlignStats,
     TextDoc,
@@ -171,7 +172,16 @@ def build_gene(data: Path, out: Path) -> None:
     _save(_ner_docs(dev, "BC2GM devel split (selection)"), out / "gene_dev.spacy")
 
 
-BUILDERS = {"core": build_core, "cdr": build_cdr, "gene": build_gene}
+def build_variant(data: Path, out: Path) -> None:
+    """VARIANT: BioRED train SequenceVariant mentions; BioRED dev is the checkpoint-selection set (test is held out)."""
+    biored = data / "biored"
+    train = list(parse_pubtator(open_text(biored / "Train.PubTator.gz"), BIORED_VARIANT_LABELS))
+    dev = list(parse_pubtator(open_text(biored / "Dev.PubTator.gz"), BIORED_VARIANT_LABELS))
+    _save(_ner_docs(train, "BioRED train"), out / "variant_train.spacy")
+    _save(_ner_docs(dev, "BioRED dev (selection)"), out / "variant_dev.spacy")
+
+
+BUILDERS = {"core": build_core, "cdr": build_cdr, "gene": build_gene, "variant": build_variant}
 
 
 def convert(which: str, out: Path, shared: Path = SHARED_DIR) -> None:

@@ -23,6 +23,7 @@ from spacy.tokens import Doc
 
 from miner.nlp.training.conllu import open_text, read_conllu
 from miner.nlp.training.ner_data import (
+    BIORED_VARIANT_LABELS,
     PUBTATOR_LABELS,
     char_to_nonspace,
     parse_bc2_eval,
@@ -187,7 +188,7 @@ def evaluate_variants(nlp: Language, pubtator_file: Path) -> dict:
     of gold mentions overlapped by a prediction (BioRED spans often hold words such as "substitution at codon",
     which the pattern recognizer leaves out, or leave out the gene it includes).
     """
-    docs_gold = list(parse_pubtator(open_text(pubtator_file), {"SequenceVariant": "VARIANT"}))
+    docs_gold = list(parse_pubtator(open_text(pubtator_file), BIORED_VARIANT_LABELS))
     docs, wps = _timed([d.text for d in docs_gold], lambda t: nlp.pipe(t, batch_size=16), "BioRED variants")
     exact = PRF()
     n_pred = n_pred_hit = n_gold = n_gold_hit = 0

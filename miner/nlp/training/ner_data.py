@@ -21,6 +21,8 @@ from miner.nlp.training.tokenizer import guess_spaces, tokenize
 #: corpus entity types -> miner's entity labels (types not listed are dropped)
 PUBTATOR_LABELS = {"Chemical": "CHEMICAL", "Disease": "DISEASE"}
 BIONLP13CG_LABELS = {"Gene_or_gene_product": "GENE"}
+#: BioRED's sequence variants (HGVS changes, dbSNP ids, "exon 19 deletion", ...) -> VARIANT
+BIORED_VARIANT_LABELS = {"SequenceVariant": "VARIANT"}
 
 
 @dataclass

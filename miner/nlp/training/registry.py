@@ -69,6 +69,17 @@ MODELS: dict[str, ModelSpec] = {
                 "BioNLP-ST 2013 CG train + devel, Gene_or_gene_product mentions",
             ),
         ),
+        ModelSpec(
+            "ner_variant",
+            "variant",
+            ("ner_variant",),
+            "VARIANT (sequence variant) mention recognizer with its own tok2vec (sourceable into the core pipeline); "
+            "miner.nlp.load() combines it with the pattern recognizer miner_variants.",
+            (
+                "BioRED train (400 abstracts), SequenceVariant mentions",
+                "BioRED dev (100 abstracts) used for checkpoint selection and pipeline decisions; BioRED test held out",
+            ),
+        ),
     )
 }
 

@@ -58,6 +58,9 @@ def run_evaluation(only: str = "all", full: bool = True, console: Console | None
         scores["cdr"] = evaluate_cdr(load_model("ner_cdr"), CDR_TEST)
     if only in ("all", "bc2gm"):
         scores["bc2gm"] = evaluate_bc2gm(load_model("ner_gene"), BC2GM_TEST)
+    if only in ("all", "variants") and BIORED_TEST.is_file():
+        # the bare statistical VARIANT recognizer (the full pipeline adds the patterns of miner/nlp/variants.py)
+        scores["variant"] = evaluate_variants(load_model("ner_variant"), BIORED_TEST)
     if full and only in ("all", "cdr", "bc2gm", "variants"):
         nlp, reason = _full_pipeline(console)
         if nlp is None:
@@ -69,7 +72,7 @@ def run_evaluation(only: str = "all", full: bool = True, console: Console | None
                 if only in ("all", "bc2gm"):
                     scores["bc2gm_full"] = evaluate_bc2gm(nlp, BC2GM_TEST)
                 if only in ("all", "variants") and BIORED_TEST.is_file():
-                    # the pattern VARIANT recognizer (miner/nlp/variants.py) on BioRED test SequenceVariant mentions
+                    # ner_variant + the pattern VARIANT recognizer (miner/nlp/variants.py) on BioRED test SequenceVariant mentions
                     scores["biored_variants"] = evaluate_variants(nlp, BIORED_TEST)
             except Exception as exc:  # another stage's components: keep the bare-model scores
                 console.print(f"[yellow]full pipeline failed while scoring:[/] {type(exc).__name__}: {exc}")
@@ -97,14 +100,16 @@ def print_tables(scores: dict, console: Console) -> None:
             r = s[key]
             t.add_row(label, f"{r['p']:.2f}", f"{r['r']:.2f}", f"{r['f']:.2f}", str(r["tp"]), str(r["fp"]), str(r["fn"]))
         console.print(t)
-    v = scores.get("biored_variants")
-    if isinstance(v, dict):
-        t = Table(title=f"BioRED test SequenceVariant - full pipeline VARIANT ({v['documents']} documents, {v['gold']} gold, "
+    for key, setting in (("variant", "bare ner_variant model"), ("biored_variants", "full pipeline VARIANT")):
+        v = scores.get(key)
+        if not isinstance(v, dict):
+            continue
+        t = Table(title=f"BioRED test SequenceVariant - {setting} ({v['documents']} documents, {v['gold']} gold, "
                         f"{v['words_per_sec']} words/s)")
         for col in ("matching", "P", "R", "F1"):
             t.add_column(col, justify="right")
-        for key in ("exact", "overlap"):
-            t.add_row(key, f"{v[key]['p']:.2f}", f"{v[key]['r']:.2f}", f"{v[key]['f']:.2f}")
+        for match in ("exact", "overlap"):
+            t.add_row(match, f"{v[match]['p']:.2f}", f"{v[match]['r']:.2f}", f"{v[match]['f']:.2f}")
         console.print(t)
     if isinstance(scores.get("full_pipeline"), str):
         console.print(f"full pipeline not scored: {scores['full_pipeline']}")
