@@ -97,14 +97,52 @@ def test_hedged_cross_resistance_with_splice_variant(nlp):
     assert f.confidence < 0.85  # hedging lowers the confidence
 
 
-def test_resistance_confers_resistance(nlp):
-    f = one(nlp, "Acquired resistance to vemurafenib conferred cross-resistance to dabrafenib.")
-    assert (f.drug, f.prior_drug, f.effect) == ("dabrafenib", "vemurafenib", "cross_resistance")
+#: (sentence, (drug, prior drug, effect)) of one finding each: one construction per row
+PAIR_EFFECT_SENTENCES = [
+    pytest.param("Acquired resistance to vemurafenib conferred cross-resistance to dabrafenib.",
+                 ("dabrafenib", "vemurafenib", "cross_resistance"), id="resistance_confers_resistance"),
+    pytest.param("We observed cross-resistance to docetaxel in paclitaxel-resistant cells.",
+                 ("docetaxel", "paclitaxel", "cross_resistance"), id="cross_resistance_in_resistant_cells"),
+    pytest.param("In patients who progressed on trastuzumab, lapatinib retained activity.",
+                 ("lapatinib", "trastuzumab", "no_cross_resistance"), id="after_progression_retained_activity"),
+    pytest.param("Post-abiraterone, enzalutamide showed limited activity in a phase II trial.",
+                 ("enzalutamide", "abiraterone", "reduced_efficacy"), id="post_prefix"),
+    pytest.param("Response to abiraterone was lower in docetaxel-pretreated than in docetaxel-naive patients.",
+                 ("abiraterone", "docetaxel", "reduced_efficacy"), id="naive_versus_pretreated"),
+    pytest.param("Paclitaxel-resistant cells showed enhanced susceptibility to cisplatin.",
+                 ("cisplatin", "Paclitaxel", "collateral_sensitivity"), id="enhanced_susceptibility_is_collateral_sensitivity"),
+    pytest.param("Imatinib-resistant cells were less sensitive to nilotinib.",
+                 ("nilotinib", "Imatinib", "cross_resistance"), id="less_sensitive_is_cross_resistance"),
+    pytest.param("Response rates to cetuximab were lower in patients previously treated with panitumumab.",
+                 ("cetuximab", "panitumumab", "reduced_efficacy"), id="outcome_noun_with_lower"),
+    pytest.param("Patients pretreated with sunitinib still benefit from axitinib.",
+                 ("axitinib", "sunitinib", "no_cross_resistance"), id="benefit_after_prior"),
+    pytest.param("Acquired resistance to olaparib resulted in increased sensitivity to carboplatin.",
+                 ("carboplatin", "olaparib", "collateral_sensitivity"), id="resistance_leads_to_sensitivity"),
+    pytest.param("Patients relapsing on enzalutamide showed a lower response rate to abiraterone.",
+                 ("abiraterone", "enzalutamide", "reduced_efficacy"), id="relapse_on_then_lower_response"),
+    pytest.param("Reduced cabazitaxel activity was seen in men previously treated with docetaxel.",
+                 ("cabazitaxel", "docetaxel", "reduced_efficacy"), id="reduced_drug_efficacy_after_prior"),
+    pytest.param("Osimertinib demonstrated clinical activity in patients who had progressed on erlotinib.",
+                 ("Osimertinib", "erlotinib", "no_cross_resistance"), id="drug_active_after_prior"),
+    pytest.param("In this cohort, sequential gefitinib and osimertinib was beneficial.",
+                 ("osimertinib", "gefitinib", "no_cross_resistance"), id="sequence_beneficial"),
+    pytest.param("Everolimus resensitized the resistant cells to tamoxifen.",
+                 ("Everolimus", "tamoxifen", "no_cross_resistance"), id="resensitizes"),
+    pytest.param("Long-term cisplatin treatment generated resistant tumors that were cross-resistant to oxaliplatin.",
+                 ("oxaliplatin", "cisplatin", "cross_resistance"), id="prior_treatment_then_resistant_tumors_cross_resistant"),
+    pytest.param("Tumors showed increased sensitivity to olaparib following treatment with cisplatin.",
+                 ("olaparib", "cisplatin", "collateral_sensitivity"), id="sensitivity_after_prior_exposure"),
+    pytest.param(("A higher rate of relapse was seen in cells first treated with vemurafenib followed by docetaxel "
+                  "compared to the reverse sequence."),
+                 ("docetaxel", "vemurafenib", "reduced_efficacy"), id="order_worse_than_the_reverse"),
+]
 
 
-def test_cross_resistance_in_resistant_cells(nlp):
-    f = one(nlp, "We observed cross-resistance to docetaxel in paclitaxel-resistant cells.")
-    assert (f.drug, f.prior_drug, f.effect) == ("docetaxel", "paclitaxel", "cross_resistance")
+@pytest.mark.parametrize(("sentence", "expected"), PAIR_EFFECT_SENTENCES)
+def test_pair_effect_sentence(nlp, sentence, expected):
+    f = one(nlp, sentence)
+    assert (f.drug, f.prior_drug, f.effect) == expected
 
 
 # -- sequence and pretreatment ----------------------------------------------------------------------------
@@ -124,24 +162,9 @@ def test_combination_is_one_prior_regimen(nlp):
     assert text[slice(*f.offsets["prior_drug"])] == "Trastuzumab plus pertuzumab"
 
 
-def test_after_progression_retained_activity(nlp):
-    f = one(nlp, "In patients who progressed on trastuzumab, lapatinib retained activity.")
-    assert (f.drug, f.prior_drug, f.effect) == ("lapatinib", "trastuzumab", "no_cross_resistance")
-
-
-def test_post_prefix(nlp):
-    f = one(nlp, "Post-abiraterone, enzalutamide showed limited activity in a phase II trial.")
-    assert (f.drug, f.prior_drug, f.effect) == ("enzalutamide", "abiraterone", "reduced_efficacy")
-
-
 def test_negated_sequence_outcome(nlp):
     f = one(nlp, "Osimertinib was not effective in patients previously treated with gefitinib.")
     assert (f.effect, f.negated) == ("reduced_efficacy", True)
-
-
-def test_naive_versus_pretreated(nlp):
-    f = one(nlp, "Response to abiraterone was lower in docetaxel-pretreated than in docetaxel-naive patients.")
-    assert (f.drug, f.prior_drug, f.effect) == ("abiraterone", "docetaxel", "reduced_efficacy")
 
 
 def test_switching_after_failure(nlp):
@@ -283,11 +306,6 @@ def test_prior_treatment_limits_activity(nlp):
     assert read(nlp, "Cisplatin reduced the survival of paclitaxel-resistant cells.") == []
 
 
-def test_enhanced_susceptibility_is_collateral_sensitivity(nlp):
-    f = one(nlp, "Paclitaxel-resistant cells showed enhanced susceptibility to cisplatin.")
-    assert (f.drug, f.prior_drug, f.effect) == ("cisplatin", "Paclitaxel", "collateral_sensitivity")
-
-
 # -- no finding where none is stated (precision) -----------------------------------------------------------
 
 
@@ -370,18 +388,8 @@ def test_attributive_active_is_not_an_outcome(nlp):
     assert read(nlp, "Combining oxaliplatin with active phytochemicals helps in cisplatin-resistant cells.") == []
 
 
-def test_less_sensitive_is_cross_resistance(nlp):
-    f = one(nlp, "Imatinib-resistant cells were less sensitive to nilotinib.")
-    assert (f.drug, f.prior_drug, f.effect) == ("nilotinib", "Imatinib", "cross_resistance")
-
-
 def test_non_cancer_agents_are_left_out(nlp):
     assert read(nlp, "Rifampicin was still fully active against penicillin-resistant pneumococcal strains.") == []
-
-
-def test_outcome_noun_with_lower(nlp):
-    f = one(nlp, "Response rates to cetuximab were lower in patients previously treated with panitumumab.")
-    assert (f.drug, f.prior_drug, f.effect) == ("cetuximab", "panitumumab", "reduced_efficacy")
 
 
 def test_diminished_resistance_is_not_resistance(nlp):
@@ -424,14 +432,29 @@ def test_gene_detected_after_progression(nlp):
     assert (f.drug, f.effect, f.mechanism) == ("osimertinib", "resistance", "MET amplification")
 
 
-def test_cells_expressing_gene_more_resistant(nlp):
-    f = one(nlp, "Cells expressing activated MET were more resistant to gefitinib.")
-    assert (f.drug, f.effect, f.mechanism_genes) == ("gefitinib", "resistance", ["MET"])
+#: (sentence, (drug, effect, mechanism genes)) of one gene-mechanism finding each
+GENE_MECHANISM_SENTENCES = [
+    pytest.param("Cells expressing activated MET were more resistant to gefitinib.",
+                 ("gefitinib", "resistance", ["MET"]), id="cells_expressing_gene_more_resistant"),
+    pytest.param("Anti-BRAF monotherapy fails in colorectal cancer due to feedback activation of EGFR.",
+                 ("Anti-BRAF monotherapy", "resistance", ["EGFR"]), id="drug_fails_due_to_gene"),
+    pytest.param("KEAP1 mutations were associated with a lack of response to pembrolizumab.",
+                 ("pembrolizumab", "resistance", ["KEAP1"]), id="gene_associated_with_lack_of_response"),
+    pytest.param("KEAP1 mutations render osimertinib ineffective in these tumors.",
+                 ("osimertinib", "resistance", ["KEAP1"]), id="gene_renders_drug_ineffective"),
+    pytest.param("Secondary resistance with bevacizumab treatment was associated with increased expression of MET.",
+                 ("bevacizumab", "resistance", ["MET"]), id="resistance_with_treatment_associated_with_gene"),
+    pytest.param("Patients resistant to sunitinib were found to have increased MET expression.",
+                 ("sunitinib", "resistance", ["MET"]), id="resistant_patients_found_to_have_gene"),
+    pytest.param("High PTEN loss was a strong predictor of primary resistance to alpelisib.",
+                 ("alpelisib", "resistance", ["PTEN"]), id="gene_as_predictor_of_resistance"),
+]
 
 
-def test_benefit_after_prior(nlp):
-    f = one(nlp, "Patients pretreated with sunitinib still benefit from axitinib.")
-    assert (f.drug, f.prior_drug, f.effect) == ("axitinib", "sunitinib", "no_cross_resistance")
+@pytest.mark.parametrize(("sentence", "expected"), GENE_MECHANISM_SENTENCES)
+def test_gene_mechanism_sentence(nlp, sentence, expected):
+    f = one(nlp, sentence)
+    assert (f.drug, f.effect, f.mechanism_genes) == expected
 
 
 @pytest.mark.parametrize(
@@ -516,25 +539,10 @@ def test_class_in_apposition_yields_the_drug(nlp):
     assert (f.drug, f.prior_drug) == ("erlotinib", "Gefitinib")
 
 
-def test_resistance_leads_to_sensitivity(nlp):
-    f = one(nlp, "Acquired resistance to olaparib resulted in increased sensitivity to carboplatin.")
-    assert (f.drug, f.prior_drug, f.effect) == ("carboplatin", "olaparib", "collateral_sensitivity")
-
-
 def test_pretreatment_enhances_response(nlp):
     found = read(nlp, "Pretreatment with cisplatin and etoposide led to enhanced responses to pembrolizumab in mice.")
     assert pairs(found) == {("pembrolizumab", "cisplatin", "collateral_sensitivity"),
                             ("pembrolizumab", "etoposide", "collateral_sensitivity")}
-
-
-def test_relapse_on_then_lower_response(nlp):
-    f = one(nlp, "Patients relapsing on enzalutamide showed a lower response rate to abiraterone.")
-    assert (f.drug, f.prior_drug, f.effect) == ("abiraterone", "enzalutamide", "reduced_efficacy")
-
-
-def test_reduced_drug_efficacy_after_prior(nlp):
-    f = one(nlp, "Reduced cabazitaxel activity was seen in men previously treated with docetaxel.")
-    assert (f.drug, f.prior_drug, f.effect) == ("cabazitaxel", "docetaxel", "reduced_efficacy")
 
 
 def test_naive_patients_respond_better(nlp):
@@ -544,19 +552,9 @@ def test_naive_patients_respond_better(nlp):
                             ("lapatinib", "pertuzumab", "reduced_efficacy")}
 
 
-def test_drug_active_after_prior(nlp):
-    f = one(nlp, "Osimertinib demonstrated clinical activity in patients who had progressed on erlotinib.")
-    assert (f.drug, f.prior_drug, f.effect) == ("Osimertinib", "erlotinib", "no_cross_resistance")
-
-
 def test_negated_activity_after_prior(nlp):
     f = one(nlp, "Afatinib did not show clinical activity in patients who had progressed on erlotinib.")
     assert (f.drug, f.prior_drug, f.effect, f.negated) == ("Afatinib", "erlotinib", "reduced_efficacy", True)
-
-
-def test_sequence_beneficial(nlp):
-    f = one(nlp, "In this cohort, sequential gefitinib and osimertinib was beneficial.")
-    assert (f.drug, f.prior_drug, f.effect) == ("osimertinib", "gefitinib", "no_cross_resistance")
 
 
 def test_overcomes_resistance(nlp):
@@ -574,16 +572,6 @@ def test_combination_overcoming_its_own_member_is_not_read(nlp):
     assert read(nlp, "Olaparib plus ceralasertib overcame olaparib resistance in these cells.") == []
 
 
-def test_resensitizes(nlp):
-    f = one(nlp, "Everolimus resensitized the resistant cells to tamoxifen.")
-    assert (f.drug, f.prior_drug, f.effect) == ("Everolimus", "tamoxifen", "no_cross_resistance")
-
-
-def test_prior_treatment_then_resistant_tumors_cross_resistant(nlp):
-    f = one(nlp, "Long-term cisplatin treatment generated resistant tumors that were cross-resistant to oxaliplatin.")
-    assert (f.drug, f.prior_drug, f.effect) == ("oxaliplatin", "cisplatin", "cross_resistance")
-
-
 def test_therapy_concepts_are_agents(nlp):
     f = one(nlp, "Melanoma cells resistant to vemurafenib were cross-resistant to radiotherapy.")
     assert (f.drug, f.prior_drug) == ("radiotherapy", "vemurafenib")
@@ -598,16 +586,6 @@ def test_elliptical_class_list(nlp):
     found = read(nlp, "Loss of PTEN has been linked to resistance to EGFR and MET inhibitors.")
     assert {(f.drug, f.effect) for f in found} == {("EGFR inhibitors", "resistance"), ("MET inhibitors", "resistance")}
     assert {tuple(f.drug_ids) for f in found} == {("class:egfr_tki",), ("class:met_inhibitor",)}
-
-
-def test_drug_fails_due_to_gene(nlp):
-    f = one(nlp, "Anti-BRAF monotherapy fails in colorectal cancer due to feedback activation of EGFR.")
-    assert (f.drug, f.effect, f.mechanism_genes) == ("Anti-BRAF monotherapy", "resistance", ["EGFR"])
-
-
-def test_gene_associated_with_lack_of_response(nlp):
-    f = one(nlp, "KEAP1 mutations were associated with a lack of response to pembrolizumab.")
-    assert (f.drug, f.effect, f.mechanism_genes) == ("pembrolizumab", "resistance", ["KEAP1"])
 
 
 def test_aims_and_plans_state_no_result(nlp):
@@ -638,11 +616,6 @@ def test_curated_gene_alias_without_ner_tag(nlp):
     assert read(nlp, "The patient met criteria for resistance to mitoxantrone.") == []
 
 
-def test_gene_renders_drug_ineffective(nlp):
-    f = one(nlp, "KEAP1 mutations render osimertinib ineffective in these tumors.")
-    assert (f.drug, f.effect, f.mechanism_genes) == ("osimertinib", "resistance", ["KEAP1"])
-
-
 def test_gene_reduces_sensitivity_of_cells_to_drug(nlp):
     f = one(nlp, "PTEN loss reduces the sensitivity of breast cancer cells to alpelisib.")
     assert (f.drug, f.effect) == ("alpelisib", "resistance")
@@ -665,17 +638,6 @@ def test_link_style_citations_do_not_break_lists(nlp):
                                       ("cabazitaxel", "paclitaxel", "reduced_efficacy")}
 
 
-def test_sensitivity_after_prior_exposure(nlp):
-    f = one(nlp, "Tumors showed increased sensitivity to olaparib following treatment with cisplatin.")
-    assert (f.drug, f.prior_drug, f.effect) == ("olaparib", "cisplatin", "collateral_sensitivity")
-
-
-def test_order_worse_than_the_reverse(nlp):
-    f = one(nlp, "A higher rate of relapse was seen in cells first treated with vemurafenib followed by docetaxel "
-                 "compared to the reverse sequence.")
-    assert (f.drug, f.prior_drug, f.effect) == ("docetaxel", "vemurafenib", "reduced_efficacy")
-
-
 def test_class_head_noun_and_drug(nlp):
     f = one(nlp, "Cells showed increased sensitivity to olaparib in response to the chemotherapy regimen FOLFOX.")
     assert (f.prior_drug, f.effect) == ("FOLFOX", "collateral_sensitivity")
@@ -685,21 +647,6 @@ def test_hyphen_ellipsis_distributes_over_classes(nlp):
     found = read(nlp, "Cross-resistance in EGFR- and HER2-targeted therapies were reviewed.")
     assert {(f.drug, f.prior_drug) for f in found} == {("EGFR-targeted therapies", "EGFR-targeted therapies"),
                                                        ("HER2-targeted therapies", "HER2-targeted therapies")}
-
-
-def test_resistance_with_treatment_associated_with_gene(nlp):
-    f = one(nlp, "Secondary resistance with bevacizumab treatment was associated with increased expression of MET.")
-    assert (f.drug, f.effect, f.mechanism_genes) == ("bevacizumab", "resistance", ["MET"])
-
-
-def test_resistant_patients_found_to_have_gene(nlp):
-    f = one(nlp, "Patients resistant to sunitinib were found to have increased MET expression.")
-    assert (f.drug, f.effect, f.mechanism_genes) == ("sunitinib", "resistance", ["MET"])
-
-
-def test_gene_as_predictor_of_resistance(nlp):
-    f = one(nlp, "High PTEN loss was a strong predictor of primary resistance to alpelisib.")
-    assert (f.drug, f.effect, f.mechanism_genes) == ("alpelisib", "resistance", ["PTEN"])
 
 
 def test_resistance_after_treatment_via_gene(nlp):

@@ -246,9 +246,9 @@ def build_pipeline(models_dir: Path) -> Language:
                 # W113: the source's vectors differ from the pipeline's; harmless for a component without
                 # static vectors, and a component with them has had them copied in by share_vectors
                 warnings.filterwarnings("ignore", message=r"\[W113\]")
-                nlp.add_pipe(name, source=source, **({"first": True} if first else {}))
+                nlp.add_pipe(name, source=source, first=first or None)
             nlp.add_pipe("miner_stash_ents", name=f"stash_{name}", config={"group": NER_GROUP_PREFIX + name},
-                         **({"after": name} if first else {}))
+                         after=name if first else None)
     nlp.add_pipe("miner_merge_ner")
     return add_rule_components(nlp)
 

@@ -41,7 +41,7 @@ from spacy.tokens import Doc, Span
 
 from miner.nlp.extensions import register_extensions
 from miner.nlp.lexicon import Lexicon, load_lexicon
-from miner.nlp.spans import covers, place_spans
+from miner.nlp.spans import Policy, covers, place_spans
 
 LABEL = "VARIANT"
 
@@ -192,19 +192,14 @@ class VariantTagger:
 
     @staticmethod
     def _model_spans(doc: Doc) -> list[Span]:
-        """VARIANT spans a statistical model predicted (stashed in the ``ner:*`` span groups by the pipeline)."""
+        """Fresh VARIANT spans at the extents a statistical model predicted (stashed in the ``ner:*`` span groups by
+        the pipeline)."""
         from miner.nlp.pipeline import NER_GROUP_PREFIX
 
-        found: dict[tuple[int, int], Span] = {}
-        for name, group in doc.spans.items():
-            if name.startswith(NER_GROUP_PREFIX):
-                for span in group:
-                    if span.label_ == LABEL:
-                        found.setdefault((span.start, span.end), span)
-        for ent in doc.ents:  # a pipeline without stashing (a model's own doc.ents)
-            if ent.label_ == LABEL and ent._.link_source is None:
-                found.setdefault((ent.start, ent.end), ent)
-        return list(found.values())
+        stashed = [s for name, group in doc.spans.items() if name.startswith(NER_GROUP_PREFIX) for s in group]
+        own = [e for e in doc.ents if e._.link_source is None]  # a pipeline without stashing (a model's own doc.ents)
+        extents = dict.fromkeys((s.start, s.end) for s in stashed + own if s.label_ == LABEL)
+        return [Span(doc, start, end, label=LABEL) for start, end in extents]
 
     def _annotate_model_span(self, doc: Doc, span: Span, gene_chars: set[int],
                              matches: list[tuple[int, int, str, tuple[str, ...]]]) -> None:
@@ -219,9 +214,6 @@ class VariantTagger:
         span._.gene_ids = genes
         span._.link_source = "ner"
 
-    def _not_over_variant(self, new: Span, old: Span) -> bool:
-        return old.label_ != LABEL and self._wins(new, old)
-
     def _model_wins(self, new: Span, old: Span) -> bool:
         """Policy for the model's spans: as for patterns, except that a GENE entity yields only to a VARIANT that
         strictly covers it. With the pattern policy the model took "calbindin-D28K" and "... the human AFP" from the
@@ -231,8 +223,10 @@ class VariantTagger:
             return covers(new, old) and len(new) > len(old)
         return self._wins(new, old)
 
-    def _model_not_over_variant(self, new: Span, old: Span) -> bool:
-        return old.label_ != LABEL and self._model_wins(new, old)
+    @staticmethod
+    def _sparing_variants(policy: Policy) -> Policy:
+        """``policy`` for the second batch of spans: never over a VARIANT the first batch placed."""
+        return lambda new, old: old.label_ != LABEL and policy(new, old)
 
     def __call__(self, doc: Doc) -> Doc:
         gene_chars = {e.start_char for e in doc.ents if e.label_ == "GENE"}
@@ -250,14 +244,13 @@ class VariantTagger:
                 gene = self._preceding_gene(doc, span, start, gene_chars)
                 genes = (gene,) if gene else ()
             spans[(span.start, span.end)] = (span, vtype, genes)
-        patterns = [s for s, _, _ in spans.values()]
-        model = [Span(doc, s.start, s.end, label=LABEL) for s in self._model_spans(doc)] if self.combine != "patterns" else []
+        batches = [([s for s, _, _ in spans.values()], self._wins),
+                   (self._model_spans(doc) if self.combine != "patterns" else [], self._model_wins)]
         if self.combine == "model_first":
-            placed = place_spans(doc, model, self._model_wins)
-            placed += place_spans(doc, patterns, self._not_over_variant)
-        else:  # patterns first (without a model: the patterns alone)
-            placed = place_spans(doc, patterns, self._wins)
-            placed += place_spans(doc, model, self._model_not_over_variant)
+            batches.reverse()
+        (first, first_policy), (second, second_policy) = batches
+        placed = place_spans(doc, first, first_policy)
+        placed += place_spans(doc, second, self._sparing_variants(second_policy))
         for span in placed:
             if (span.start, span.end) in spans:
                 _, vtype, genes = spans[(span.start, span.end)]

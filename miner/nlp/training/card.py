@@ -44,37 +44,6 @@ VARIANT_SCORES = (
               "full pipeline `miner.nlp.load()` (ner_variant + pattern recognizer miner_variants)", "documents",
               "matching", _VARIANT_ROWS),
 )
-#: Notes a model card always carries (decisions measured on the selection dev set), kept across `--save`.
-CARD_NOTES = {
-    "ner_variant": "\n".join([
-        "## Decisions (all on the BioRED dev set; BioRED test only scored at the end)",
-        "",
-        "Training data: BioRED train, 890 SequenceVariant mentions, 798 on token boundaries of the shared tokenizer and "
-        "92 not (e.g. `Kras(G12D)`, `rs2073162-A` are one token), marked missing rather than forced. Config "
-        "`configs/ner_variant.cfg`: width 96, depth 4, hash rows 10000/2500/5000/1250, max_steps 2500, patience 800, "
-        "one thread (17 minutes; best checkpoint at step 1500).",
-        "",
-        "| decision | BioRED dev, exact P / R / F1 | overlap F1 |",
-        "|---|---|---|",
-        "| static vectors: no (bare model) | 82.44 / 67.60 / 74.29 | 84.88 |",
-        "| static vectors: ner_cdr's table (bare model), **kept** | 89.34 / 70.40 / 78.75 | 87.55 |",
-        "| full pipeline before this model (patterns only) | 88.59 / 52.80 / 66.17 | 69.17 |",
-        "| full pipeline, patterns first, model fills the rest | 84.62 / 70.40 / 76.86 | 85.43 |",
-        "| full pipeline, model first, patterns fill the rest, **kept** | 85.58 / 71.20 / 77.73 | 85.43 |",
-        "",
-        "In the full pipeline `ner_variant` runs before the core parser: spaCy's NER never crosses a sentence start and "
-        "the parser starts sentences inside variants (`c.201C>` | `A`): after the parser, 10 of the model's 197 dev spans "
-        "were cut short and the full pipeline's dev exact F1 was 73.64 (77.73 before the parser). "
-        "`miner_merge_ner` leaves VARIANT spans to `miner_variants`, which places them with the pattern overlap "
-        "policy (a lexicon drug mention yields only to a VARIANT that strictly covers it, so `KRAS G12C inhibitors` stays "
-        "a drug class while `arginine 150 proline` is one VARIANT), except that a GENE entity yields only to a model "
-        "span that strictly covers it (otherwise BC2GM selection dev F1 fell 74.41 -> 73.97; now unchanged). Model "
-        "spans get `_.link_source` \"ner\", `_.variant_type` from a pattern match inside them (else "
-        "\"sequence_variant\") and `_.gene_ids` from that match or the preceding gene. Full-pipeline figures count the "
-        "pattern recognizer's gene-level alterations (amplification, loss, fusions, exon 19 deletion), which BioRED does "
-        "not always annotate, as errors.",
-    ]),
-}
 
 
 def _prf_row(name: str, s: dict) -> str:
@@ -145,7 +114,13 @@ def _selection_lines(meta: dict) -> list[str]:
     return [f"Checkpoint-selection dev set (spaCy's scorer; used to pick the checkpoint, so not a held-out figure): {values}.", ""]
 
 
-def write_card(spec: ModelSpec, scores: dict, training_notes: str = "") -> Path:
+def _notes_lines(spec: ModelSpec) -> list[str]:
+    """Decisions measured while building the model (``configs/<name>.notes.md``), carried by every rewrite of the card."""
+    notes = spec.config.with_suffix(".notes.md")
+    return [notes.read_text(encoding="utf-8").rstrip("\n"), ""] if notes.is_file() else []
+
+
+def write_card(spec: ModelSpec, scores: dict) -> Path:
     """Write the model card of ``spec`` from ``scores`` (the output of the evaluation)."""
     path = spec.package_dir
     meta = json.loads((path / "meta.json").read_text())
@@ -191,7 +166,7 @@ def write_card(spec: ModelSpec, scores: dict, training_notes: str = "") -> Path:
             *score_lines(spec, scores),
             "",
             *_selection_lines(meta),
-            *([training_notes or CARD_NOTES.get(spec.name, ""), ""] if training_notes or CARD_NOTES.get(spec.name) else []),
+            *_notes_lines(spec),
             "Rebuild: `miner models train --model " + spec.name + "` (or `weasel run all` with project.yml).",
             "",
         ]
