@@ -121,3 +121,43 @@ def test_merge_prefers_gene_over_an_unconfirmed_chemical_of_the_same_extent() ->
     text = "Rep78 binds the retinoblastoma promoter"
     assert _ents(_two_models(True)(text)) == [("Rep78", "GENE"), ("retinoblastoma", "DISEASE")]
     assert _ents(_two_models(False)(text)) == [("Rep78", "CHEMICAL"), ("retinoblastoma", "DISEASE")]
+
+
+def _split(text: str, ents: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Run miner_chemical_cause_split on ``text`` with the given (text, label) entities set, in textual order."""
+    nlp = spacy.blank("en")
+    split = nlp.add_pipe("miner_chemical_cause_split")
+    doc = nlp.make_doc(text)
+    spans, pos = [], 0
+    for words, label in ents:
+        start = text.index(words, pos)
+        pos = start + len(words)
+        spans.append(doc.char_span(start, pos, label=label))
+    doc.ents = spans
+    return _ents(split(doc))
+
+
+def test_disease_opening_with_a_chemical_tagged_elsewhere_is_split() -> None:
+    text = "Cocaine was found in blood . Two cases of cocaine overdose were fatal ."
+    assert _split(text, [("Cocaine", "CHEMICAL"), ("cocaine overdose", "DISEASE")]) == [
+        ("Cocaine", "CHEMICAL"), ("cocaine", "CHEMICAL"), ("overdose", "DISEASE")]
+
+
+def test_disease_opening_with_a_lexicon_drug_is_split_at_the_longest_chemical() -> None:
+    assert _split("We saw trastuzumab cardiotoxicity in two patients .", [("trastuzumab cardiotoxicity", "DISEASE")]) == [
+        ("trastuzumab", "CHEMICAL"), ("cardiotoxicity", "DISEASE")]
+    text = "Vitamin D3 was given . Vitamin D3 toxicity followed ."
+    assert _split(text, [("Vitamin D3", "CHEMICAL"), ("Vitamin D3 toxicity", "DISEASE")])[1:] == [
+        ("Vitamin D3", "CHEMICAL"), ("toxicity", "DISEASE")]
+
+
+def test_disease_mentions_without_a_leading_chemical_stay_whole() -> None:
+    # no chemical word; a hyphenated "drug-induced" phrase; nothing left after the chemical; a non-DISEASE entity
+    assert _split("Acute kidney injury was seen .", [("Acute kidney injury", "DISEASE")]) == [("Acute kidney injury", "DISEASE")]
+    text = "cisplatin was given ; cisplatin-induced nephrotoxicity followed ."
+    ents = [("cisplatin", "CHEMICAL"), ("cisplatin-induced nephrotoxicity", "DISEASE")]
+    assert _split(text, ents)[1] == ("cisplatin-induced nephrotoxicity", "DISEASE")
+    spaced = text.replace("cisplatin-induced", "cisplatin - induced")  # a chemical never ends at a punctuation mark
+    assert _split(spaced, [(w.replace("-induced", " - induced"), lab) for w, lab in ents])[1][1] == "DISEASE"
+    assert _split("cisplatin cisplatin", [("cisplatin", "CHEMICAL"), ("cisplatin", "DISEASE")])[1] == ("cisplatin", "DISEASE")
+    assert _split("tamoxifen resistance genes", [("tamoxifen resistance genes", "GENE")]) == [("tamoxifen resistance genes", "GENE")]
