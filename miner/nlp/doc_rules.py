@@ -19,9 +19,7 @@ throughout. Two standard post-processing rules of BC5CDR-style systems use that:
   ``nlp.add_pipe("miner_label_consistency", after="miner_abbreviation_ents")``.
 
 Both only touch the labels in ``labels``: lexicon drug mentions and variants are placed later by their own
-components. A third rule works inside one mention:
-
-* :class:`ChemicalCauseSplit` (``miner_chemical_cause_split``): "cocaine overdose" is a chemical and a disease.
+components.
 """
 
 from __future__ import annotations
@@ -150,47 +148,4 @@ class LabelConsistency:
                 if tuple(texts[i:end]) == words:
                     wanted[(i, end)] = strings[words]
         _apply(doc, {k: v for k, v in wanted.items() if not doc[k[0]:k[1]].ents})
-        return doc
-
-
-@Language.factory("miner_chemical_cause_split", default_config={})
-def make_chemical_cause_split(nlp: Language, name: str) -> "ChemicalCauseSplit":
-    """Factory for :class:`ChemicalCauseSplit` (runs after the NER merge and the abbreviation rule)."""
-    return ChemicalCauseSplit()
-
-
-class ChemicalCauseSplit:
-    """Split a DISEASE mention that opens with a chemical's name into the chemical and the disease.
-
-    "cocaine overdose", "FK506 nephropathy", "vitamin D3 toxicity": a chemical used as a noun modifier names the
-    cause, the head names the disease. BC5CDR annotates such phrases as two mentions (CHEMICAL + DISEASE) in 76 of
-    the 92 training cases where a disease mention opens with a chemical name, and the statistical model, which saw
-    the other 16 kept whole, often tags the whole phrase DISEASE. A leading run of tokens counts as a chemical when
-    the document tags the same words CHEMICAL elsewhere or the drug lexicon knows them; at least one token must
-    remain, and a hyphen or other punctuation right after the chemical ("cisplatin-induced") leaves the mention whole.
-    """
-
-    def __init__(self) -> None:
-        from miner.nlp.lexicon import load_lexicon
-
-        self.lexicon = load_lexicon()
-
-    def _is_chemical(self, words: tuple[str, ...], tagged: set[tuple[str, ...]]) -> bool:
-        return words in tagged or bool(self.lexicon.lookup(" ".join(words)))
-
-    def __call__(self, doc: Doc) -> Doc:
-        tagged = {tuple(t.lower_ for t in e) for e in doc.ents if e.label_ == "CHEMICAL"}
-        ents: list[Span] = []
-        changed = False
-        for ent in doc.ents:
-            if ent.label_ == "DISEASE" and len(ent) > 1:
-                words = tuple(t.lower_ for t in ent)
-                cut = next((k for k in range(len(ent) - 1, 0, -1) if self._is_chemical(words[:k], tagged)), 0)
-                if cut and ent[cut].is_alpha and ent[cut - 1].whitespace_ and not ent[cut - 1].is_punct:
-                    ents += [Span(doc, ent.start, ent.start + cut, label="CHEMICAL"), Span(doc, ent.start + cut, ent.end, label="DISEASE")]
-                    changed = True
-                    continue
-            ents.append(ent)
-        if changed:
-            doc.ents = ents
         return doc

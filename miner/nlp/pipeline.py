@@ -6,13 +6,12 @@ into it (each has its own embedded tok2vec). Each NER writes its entities to a s
 merged afterwards, so no model's predictions are lost to another's. The rule components follow:
 
     ner_variant -> core -> ner_cdr, ner_gene -> miner_merge_ner -> miner_abbreviations (scispacy's detector)
-    -> miner_abbreviation_ents -> miner_chemical_cause_split -> miner_drug_linker -> miner_variants
-    -> miner_gene_normalizer
+    -> miner_abbreviation_ents -> miner_drug_linker -> miner_variants -> miner_gene_normalizer
 
 (``ner_variant`` runs before the core parser, see :data:`BEFORE_PARSER_NER`; ``miner_variants`` places its VARIANT
 spans first and lets the patterns fill the rest, see :mod:`miner.nlp.variants`.)
 
-(``miner_abbreviation_ents`` and ``miner_chemical_cause_split`` are rules of :mod:`miner.nlp.doc_rules`; its other rule,
+(``miner_abbreviation_ents`` is a document-level rule of :mod:`miner.nlp.doc_rules`; its other rule,
 ``miner_label_consistency``, is available but not added: it did not help on the BC5CDR dev documents.)
 
 :func:`add_rule_components` adds the rule part to any pipeline (a blank one in tests and lexicon evaluation).
@@ -47,13 +46,10 @@ warnings.filterwarnings("ignore", message="Possible set union", category=FutureW
 BEFORE_PARSER_NER = ("ner_variant",)
 #: ``miner_label_consistency`` (miner/nlp/doc_rules.py) is not among them: on the BC5CDR selection dev documents
 #: it cost F1 with the vector ner_cdr (85.47 -> 85.43 after the abbreviation rule; alone 85.24 -> 84.97), as it
-#: spreads a wrong label (a disease tagged CHEMICAL once) as readily as a right one. ``miner_chemical_cause_split``
-#: is: BC5CDR selection dev 86.35 -> 86.91 (9 more mentions right, 1 fewer wrong; BC2GM untouched, it splits only
-#: DISEASE mentions).
+#: spreads a wrong label (a disease tagged CHEMICAL once) as readily as a right one.
 RULE_COMPONENTS = (
     "miner_abbreviations",
     "miner_abbreviation_ents",
-    "miner_chemical_cause_split",
     "miner_drug_linker",
     "miner_variants",
     "miner_gene_normalizer",
