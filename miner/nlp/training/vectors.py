@@ -35,7 +35,7 @@ import subprocess
 import sys
 import tarfile
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -128,10 +128,14 @@ def collect_heldout(data: Path) -> Heldout:
     return held
 
 
-def iter_texts(data: Path, held: Heldout, stats: dict[str, int] | None = None) -> Iterator[str]:
+def iter_texts(
+    data: Path, held: Heldout, stats: dict[str, int] | None = None, sources: Collection[str] | None = None
+) -> Iterator[str]:
     """Every non-held-out biomedical text of ``data`` (abstracts or sentences), de-duplicated.
 
     A missing source corpus is skipped (the held-out files, read by :func:`collect_heldout`, are required).
+    ``sources`` (names as counted in ``stats``: bc5cdr, biored, genia, hoc, ...) keeps only those sources' texts;
+    the others are still read first, so a document they hold is never yielded again under another source.
     """
     stats = stats if stats is not None else {}
     seen_pmids: set[str] = set()
@@ -156,6 +160,8 @@ def iter_texts(data: Path, held: Heldout, stats: dict[str, int] | None = None) -
         if pmid is not None:
             seen_pmids.add(pmid)
         seen_text.add(key)
+        if sources is not None and source not in sources:
+            return
         stats[source] = stats.get(source, 0) + 1
         yield text
 

@@ -1,0 +1,79 @@
+"""Silver CHEMICAL/DISEASE data for ensemble distillation: the vote, the texts it labels, the DocBin it writes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import spacy
+from spacy.tokens import DocBin
+from test_nlp_vectors import shared  # noqa: F401  (the miniature ../shared/data fixture)
+
+from miner.nlp.training import silver
+
+pytestmark = pytest.mark.filterwarnings("ignore:Possible set union:FutureWarning")
+
+
+def test_vote_keeps_spans_enough_teachers_agree_on() -> None:
+    a = [(0, 9, "CHEMICAL"), (20, 30, "DISEASE")]
+    b = [(0, 9, "CHEMICAL"), (40, 45, "CHEMICAL")]
+    c = [(0, 9, "DISEASE"), (20, 30, "DISEASE")]
+    assert silver.vote([a, b, c], 2) == [(0, 9, "CHEMICAL"), (20, 30, "DISEASE")]
+    assert silver.vote([a, b, c], 3) == []
+    assert silver.vote([a, b, c], 1) == [(0, 9, "CHEMICAL"), (20, 30, "DISEASE"), (40, 45, "CHEMICAL")]
+
+
+def test_vote_resolves_overlaps_by_votes_then_length() -> None:
+    long_once = [(0, 20, "DISEASE")]
+    short = [(0, 8, "DISEASE")]
+    assert silver.vote([long_once, short, short], 1) == [(0, 8, "DISEASE")]  # two votes beat one
+    assert silver.vote([long_once, short], 1) == [(0, 20, "DISEASE")]  # a tie goes to the longer span
+    assert silver.vote([short, short, short], 2) == [(0, 8, "DISEASE")]  # one teacher's duplicates count once each
+
+
+def test_vote_rejects_a_threshold_below_one() -> None:
+    with pytest.raises(ValueError):
+        silver.vote([[(0, 1, "CHEMICAL")]], 0)
+
+
+def test_unlabelled_texts_leave_out_gold_and_heldout_documents(shared: Path) -> None:  # noqa: F811
+    counts: dict[str, int] = {}
+    texts = silver.unlabelled_texts(shared, stats=counts)
+    # BC5CDR's own document (PMID 222) stays out, also where HoC repeats it; held-out PMIDs/sentences never come in
+    assert texts == ["Kept BioRED. Text.", "A GENIA train abstract. Second line.", "Tamoxifen resistance in breast cancer ."]
+    assert counts["skipped_heldout_pmid"] == 3 and "bc5cdr" not in counts and "bc2gm" not in counts
+
+
+def _teacher(path: Path, patterns: list[dict]) -> Path:
+    nlp = spacy.blank("en")
+    nlp.add_pipe("entity_ruler").add_patterns(patterns)
+    nlp.to_disk(path)
+    return path
+
+
+def test_build_writes_the_vote_as_training_docs(shared: Path, tmp_path: Path) -> None:  # noqa: F811
+    tamoxifen = {"label": "CHEMICAL", "pattern": "Tamoxifen"}
+    cancer = {"label": "DISEASE", "pattern": [{"LOWER": "breast"}, {"LOWER": "cancer"}]}
+    text_only = {"label": "CHEMICAL", "pattern": "Text"}
+    teachers = [
+        _teacher(tmp_path / "t1", [tamoxifen, cancer]),
+        _teacher(tmp_path / "t2", [tamoxifen, text_only]),
+        _teacher(tmp_path / "t3", [cancer, {"label": "GENE", "pattern": "GENIA"}]),
+    ]
+    out = tmp_path / "silver" / "silver.spacy"
+    stats = silver.build(teachers, out, shared, min_votes=2)
+    docs = list(DocBin().from_disk(out).get_docs(spacy.blank("en").vocab))
+    ents = {(d.text, e.text, e.label_) for d in docs for e in d.ents}
+    text = "Tamoxifen resistance in breast cancer ."
+    assert ents == {(text, "Tamoxifen", "CHEMICAL"), (text, "breast cancer", "DISEASE")}
+    assert stats["documents"] == 3 and stats["entities"] == {"CHEMICAL": 1, "DISEASE": 1}
+    assert stats["teacher_entities"] == [2, 2, 1]  # the GENE span is not a CHEMICAL/DISEASE vote
+    assert json.loads(out.with_suffix(".json").read_text())["min_votes"] == 2
+    with pytest.raises(ValueError):
+        silver.build(teachers, out, shared, min_votes=4)
+    # another threshold reuses the teachers' cached predictions (a teacher that no longer loads is never run)
+    (teachers[2] / "config.cfg").write_text("not a config")
+    stats = silver.build(teachers, out, shared, min_votes=1)
+    assert stats["entities"] == {"CHEMICAL": 2, "DISEASE": 1}  # + "Text", which one teacher tagged
+
