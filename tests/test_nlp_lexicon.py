@@ -177,3 +177,32 @@ def test_build_rejects_unknown_curated_drug(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setattr(bl, "CURATED_DIR", curated)
     with pytest.raises(MinerError, match="No Such Drug Name"):
         bl.build(SHARED_DIR, tmp_path / "out")
+
+
+@pytest.mark.parametrize(
+    ("name", "base"),
+    [
+        ("Irinotecan Hydrochloride", "Irinotecan"),
+        ("Naproxen sodium", "Naproxen"),
+        ("Dexamethasone sodium phosphate", "Dexamethasone"),
+        ("Alendronate sodium trihydrate", "Alendronate"),
+        ("Esomeprazole magnesium trihydrate", "Esomeprazole magnesium"),
+        ("Cisplatin", None),  # no salt word
+        ("Dibasic potassium phosphate", None),  # grades, ions, ester groups and eponyms name no drug
+        ("Secondary potassium phosphate", None),
+        ("Elemental calcium", None),
+        ("calcium(II) acetate", None),
+        ("Monopotassium chloride", None),
+        ("Fluorodiisopropyl phosphate", None),
+        ("Peyrone's Chloride", None),
+    ],
+)
+def test_strip_salt_keeps_drug_names_only(name: str, base: str | None) -> None:
+    from miner.nlp.normalize import strip_salt
+
+    assert strip_salt(name) == base
+
+
+def test_salt_grades_are_not_drug_synonyms(lex: Lexicon) -> None:
+    assert lex.lookup("Dibasic") is None and lex.lookup("Elemental") is None and lex.lookup("Secondary") is None
+    assert lex.lookup("irinotecan hydrochloride").id == "DB00762"

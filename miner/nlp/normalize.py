@@ -105,12 +105,26 @@ SALT_WORDS = frozenset(
 )
 
 
+#: What is left of a name that was not a salt of a drug but an inorganic salt, an ester or an eponym, so that no
+#: drug name remains: an ion ("calcium(II) acetate", "Monopotassium chloride", "Dicholine succinate"), a grade
+#: ("Dibasic potassium phosphate", "Secondary potassium phosphate", "Elemental calcium"), an alkyl/aryl group of an
+#: ester ("Fluorodiisopropyl phosphate", "o-carboxyphenyl acetate") or a possessive ("Peyrone's chloride").
+_NOT_A_DRUG_BASE = re.compile(
+    r"(?:(?:mono|di|tri|tetra)?(?:sodium|potassium|calcium|magnesium|lithium|ammonium|choline|zinc|ferrous|ferric)"
+    r"(?:\([^)]*\))?|(?:mono|di|tri)basic|primary|secondary|tertiary|elemental|.*yl|.*'s)",
+    re.IGNORECASE,
+)
+
+
 def strip_salt(name: str) -> str | None:
-    """"Irinotecan Hydrochloride" -> "Irinotecan"; None when there is no trailing salt word."""
+    """"Irinotecan Hydrochloride" -> "Irinotecan"; None when there is no trailing salt word, or when what remains
+    names no drug (``_NOT_A_DRUG_BASE``: "Dibasic potassium phosphate" is not a salt of "Dibasic")."""
     words = name.split()
     stripped = False
     while len(words) > 1 and words[-1].lower() in SALT_WORDS:
         words.pop()
         stripped = True
     base = " ".join(words).rstrip(" ,;:-")
-    return base if stripped and len(base) >= 4 else None
+    if not stripped or len(base) < 4 or (len(words) == 1 and _NOT_A_DRUG_BASE.fullmatch(base)):
+        return None
+    return base
