@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import spacy
 from spacy.tokens import DocBin
-from test_nlp_vectors import shared  # noqa: F401  (the miniature ../shared/data fixture)
 
 from miner.nlp.training import silver
+from shared_support import shared  # noqa: F401  (the miniature ../shared/data fixture)
 
 pytestmark = pytest.mark.filterwarnings("ignore:Possible set union:FutureWarning")
 

@@ -128,19 +128,19 @@ class VariantTagger:
             return text.upper()
         return None
 
-    def _preceding_gene(self, doc: Doc, span: Span, match_start: int, gene_chars: set[int]) -> str | None:
-        """The gene just before a variant: in the same token ("EGFR-T790M") or the previous word(s)."""
+    def _preceding_genes(self, doc: Doc, span: Span, match_start: int, gene_chars: set[int]) -> tuple[str, ...]:
+        """The gene just before a variant, as ``span._.gene_ids``: in the same token ("EGFR-T790M") or the previous
+        word(s); () when there is none."""
         if span.start_char < match_start:
             found = self._gene(doc.text[span.start_char : match_start].rstrip("-:"), span.start_char, match_start,
                                gene_chars)
             if found:
-                return found
+                return (found,)
         i = span.start - 1
         while i >= 0 and doc[i].lower_ in ("gene", "(", "-", ":"):
             i -= 1
-        if i >= 0:
-            return self._gene(doc[i].text, doc[i].idx, doc[i].idx + len(doc[i].text), gene_chars)
-        return None
+        found = self._gene(doc[i].text, doc[i].idx, doc[i].idx + len(doc[i].text), gene_chars) if i >= 0 else None
+        return (found,) if found else ()
 
     # -- matching ------------------------------------------------------------------------------------------
 
@@ -208,8 +208,7 @@ class VariantTagger:
         inside.sort(key=lambda m: -(m[1] - m[0]))
         vtype, genes = (inside[0][2], inside[0][3]) if inside else ("sequence_variant", ())
         if not genes:
-            gene = self._preceding_gene(doc, span, span.start_char, gene_chars)
-            genes = (gene,) if gene else ()
+            genes = self._preceding_genes(doc, span, span.start_char, gene_chars)
         span._.variant_type = vtype
         span._.gene_ids = genes
         span._.link_source = "ner"
@@ -241,8 +240,7 @@ class VariantTagger:
             ):
                 continue  # inside a longer word that is not "GENE-": a cell line such as NCI-H295R
             if not genes and vtype in ("protein_change", "dna_change", "exon_alteration"):
-                gene = self._preceding_gene(doc, span, start, gene_chars)
-                genes = (gene,) if gene else ()
+                genes = self._preceding_genes(doc, span, start, gene_chars)
             spans[(span.start, span.end)] = (span, vtype, genes)
         batches = [([s for s, _, _ in spans.values()], self._wins),
                    (self._model_spans(doc) if self.combine != "patterns" else [], self._model_wins)]

@@ -49,7 +49,8 @@ GENE_DEV_SENTENCES = 600
 EWT_FRACTION = 0.5
 
 
-def _save(docs: Iterable[Doc], path: Path) -> int:
+def save_docs(docs: Iterable[Doc], path: Path) -> int:
+    """Write ``docs`` as a DocBin at ``path`` (user data not stored); returns how many."""
     db = DocBin(store_user_data=False)
     n = 0
     for doc in docs:
@@ -116,11 +117,12 @@ def build_core(data: Path, out: Path) -> None:
     )
     train = genia_docs * GENIA_OVERSAMPLE + ewt_docs + pos_docs
     random.Random(SEED).shuffle(train)
-    _save(train, out / "core_train.spacy")
-    _save((sentences_to_doc(vocab, sents) for _pmid, sents in dev_groups), out / "core_dev.spacy")
+    save_docs(train, out / "core_train.spacy")
+    save_docs((sentences_to_doc(vocab, sents) for _pmid, sents in dev_groups), out / "core_dev.spacy")
 
 
-def _ner_docs(docs: Iterable[TextDoc], name: str) -> list[Doc]:
+def ner_docs(docs: Iterable[TextDoc], name: str) -> list[Doc]:
+    """Tokenized Docs with the gold entities of ``docs`` (see :func:`make_ner_doc`); prints the alignment counts."""
     stats = AlignStats()
     out = []
     for td in docs:
@@ -140,8 +142,8 @@ def build_cdr(data: Path, out: Path) -> None:
     train = list(parse_pubtator(open_text(bc / "CDR_TrainingSet.PubTator.txt.gz"), PUBTATOR_LABELS))
     dev = list(parse_pubtator(open_text(bc / "CDR_DevelopmentSet.PubTator.txt.gz"), PUBTATOR_LABELS))
     train += dev[:-CDR_DEV_DOCS]
-    _save(_ner_docs(train, "BC5CDR train+dev"), out / "cdr_train.spacy")
-    _save(_ner_docs(dev[-CDR_DEV_DOCS:], "BC5CDR dev (selection)"), out / "cdr_dev.spacy")
+    save_docs(ner_docs(train, "BC5CDR train+dev"), out / "cdr_train.spacy")
+    save_docs(ner_docs(dev[-CDR_DEV_DOCS:], "BC5CDR dev (selection)"), out / "cdr_dev.spacy")
 
 
 def build_gene(data: Path, out: Path) -> None:
@@ -166,10 +168,10 @@ def build_gene(data: Path, out: Path) -> None:
         for i, (words, tags) in enumerate(parse_iob(open_text(data / "bionlp13cg-iob" / f"{split}.tsv.gz"))):
             text, spans = iob_to_text(words, tags, BIONLP13CG_LABELS)
             cg.append(TextDoc(f"cg-{split}-{i}", text, spans))
-    docs = _ner_docs(train, "BC2GM train (+ unused dev-split sentences)") + _ner_docs(cg, "BioNLP13CG train+devel")
+    docs = ner_docs(train, "BC2GM train (+ unused dev-split sentences)") + ner_docs(cg, "BioNLP13CG train+devel")
     random.Random(SEED).shuffle(docs)
-    _save(docs, out / "gene_train.spacy")
-    _save(_ner_docs(dev, "BC2GM devel split (selection)"), out / "gene_dev.spacy")
+    save_docs(docs, out / "gene_train.spacy")
+    save_docs(ner_docs(dev, "BC2GM devel split (selection)"), out / "gene_dev.spacy")
 
 
 def build_variant(data: Path, out: Path) -> None:
@@ -177,8 +179,8 @@ def build_variant(data: Path, out: Path) -> None:
     biored = data / "biored"
     train = list(parse_pubtator(open_text(biored / "Train.PubTator.gz"), BIORED_VARIANT_LABELS))
     dev = list(parse_pubtator(open_text(biored / "Dev.PubTator.gz"), BIORED_VARIANT_LABELS))
-    _save(_ner_docs(train, "BioRED train"), out / "variant_train.spacy")
-    _save(_ner_docs(dev, "BioRED dev (selection)"), out / "variant_dev.spacy")
+    save_docs(ner_docs(train, "BioRED train"), out / "variant_train.spacy")
+    save_docs(ner_docs(dev, "BioRED dev (selection)"), out / "variant_dev.spacy")
 
 
 BUILDERS = {"core": build_core, "cdr": build_cdr, "gene": build_gene, "variant": build_variant}

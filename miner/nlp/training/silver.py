@@ -31,8 +31,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from miner.config import SHARED_DIR
-
-from miner.nlp.training.ner_data import AlignStats, make_ner_doc
+from miner.nlp.training.ner_data import TextDoc
 
 #: unlabelled sources relabelled by default: abstracts, not BC5CDR's own (gold) documents; the BC2GM and BioNLP13CG
 #: sentences are left out (gene-centred single sentences, few chemicals or diseases)
@@ -85,7 +84,8 @@ def unlabelled_texts(data: Path, sources: Sequence[str] = SILVER_SOURCES, stats:
 def _cache_key(teachers: Sequence[Path], texts: Sequence[str]) -> dict:
     """What the cached predictions were made from: the teachers (path, saved time) and the texts' digest."""
     digest = hashlib.sha1("\x00".join(texts).encode()).hexdigest()
-    return {"teachers": [[str(t), (t / "meta.json").stat().st_mtime if (t / "meta.json").exists() else 0] for t in teachers], "texts": digest}
+    saved = [(t / "meta.json").stat().st_mtime if (t / "meta.json").exists() else 0 for t in teachers]
+    return {"teachers": [[str(t), when] for t, when in zip(teachers, saved)], "texts": digest}
 
 
 def _predict_all(teachers: Sequence[Path], texts: Sequence[str], workers: int, cache: Path) -> list[list[list[Span]]]:
@@ -118,7 +118,7 @@ def build(
     sources: Sequence[str] = SILVER_SOURCES, workers: int = 1,
 ) -> dict:
     """Label the unlabelled texts with the teachers' vote and save them as a DocBin; returns statistics."""
-    from miner.nlp.training.convert import _save, console
+    from miner.nlp.training.convert import console, ner_docs, save_docs
 
     if min_votes > len(teachers):
         raise ValueError(f"min_votes {min_votes} > {len(teachers)} teachers")
@@ -127,17 +127,12 @@ def build(
     console.print(f"  {len(texts)} unlabelled texts; {len(teachers)} teachers, {min_votes} votes needed")
     cache_path = out.with_name(out.stem + ".predictions.json.gz")
     per_teacher = _predict_all(teachers, texts, workers, cache_path)
-    docs, align, labels = [], AlignStats(), Counter()
-    for i, text in enumerate(texts):
-        spans = vote([pred[i] for pred in per_teacher], min_votes)
-        doc, st = make_ner_doc(text, spans)
-        align.add(st)
-        labels.update(e.label_ for e in doc.ents)
-        docs.append(doc)
-    _save(docs, out)
+    voted = (TextDoc(str(i), text, vote([pred[i] for pred in per_teacher], min_votes)) for i, text in enumerate(texts))
+    docs = ner_docs(voted, "silver")
+    save_docs(docs, out)
     stats = {
         "teachers": [str(t) for t in teachers], "min_votes": min_votes, "texts": counts, "documents": len(docs),
-        "entities": dict(labels), "misaligned": align.misaligned,
+        "entities": dict(Counter(e.label_ for doc in docs for e in doc.ents)),
         "teacher_entities": [sum(len(p) for p in pred) for pred in per_teacher],
     }
     out.with_suffix(".json").write_text(json.dumps(stats, indent=1) + "\n")
