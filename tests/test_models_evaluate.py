@@ -113,3 +113,15 @@ def test_train_command_uses_config_and_code_file():
     assert cmd[cmd.index("train") + 1].endswith("configs/ner_cdr.cfg")
     assert cmd[-2:] == ["--training.max_steps", "10"]
     assert cmd[cmd.index("--code") + 1].endswith("tokenizer.py")
+
+
+def test_train_command_of_an_ensemble_run_carries_its_output_and_overrides():
+    from miner.nlp.training.registry import MODELS
+    from miner.nlp.training.train import train_command
+
+    spec = MODELS["ner_cdr"]
+    assert spec.is_ensemble and len(spec.runs) == 5
+    cmd = train_command(spec, run=spec.runs[1])
+    assert cmd[cmd.index("--output") + 1].endswith("training/output/ner_cdr_s1")
+    assert cmd[-2:] == ["--system.seed", "1"]
+    assert train_command(spec)[train_command(spec).index("--output") + 1].endswith("training/output/ner_cdr")

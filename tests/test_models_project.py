@@ -29,3 +29,19 @@ def test_configs_use_scispacy_tokenizer_callback_and_own_tok2vec():
             tok2vec = cfg["components"][spec.name]["model"]["tok2vec"]
             assert tok2vec["@architectures"] == "spacy.Tok2Vec.v2"
             assert tok2vec["encode"]["depth"] == 4
+
+
+def test_project_trains_every_run_the_registry_packages():
+    """Each run of a spec (an ensemble member) appears in project.yml with its output directory and overrides."""
+    from weasel.util import load_project_config
+
+    commands = {c["name"]: c for c in load_project_config(REPO_ROOT)["commands"]}
+    for spec in MODELS.values():
+        script = commands[f"train-{spec.name.replace('_', '-')}"]["script"]
+        assert len(script) == len(spec.runs)
+        for run, line in zip(spec.runs, script):
+            rel = spec.run_output(run).relative_to(REPO_ROOT)
+            assert f"--output {rel} " in line
+            for key, value in run.overrides:
+                assert f"--{key} {value}" in line
+            assert f"{rel}/model-best" in commands["package"]["deps"]

@@ -1,4 +1,5 @@
-"""Silver CHEMICAL/DISEASE data for ensemble distillation: the vote, the texts it labels, the DocBin it writes."""
+"""Silver CHEMICAL/DISEASE data for ensemble distillation: the texts it labels and the DocBin the vote writes
+(the vote itself is tested in test_nlp_ensemble.py)."""
 
 from __future__ import annotations
 
@@ -13,28 +14,6 @@ from miner.nlp.training import silver
 from shared_support import shared  # noqa: F401  (the miniature ../shared/data fixture)
 
 pytestmark = pytest.mark.filterwarnings("ignore:Possible set union:FutureWarning")
-
-
-def test_vote_keeps_spans_enough_teachers_agree_on() -> None:
-    a = [(0, 9, "CHEMICAL"), (20, 30, "DISEASE")]
-    b = [(0, 9, "CHEMICAL"), (40, 45, "CHEMICAL")]
-    c = [(0, 9, "DISEASE"), (20, 30, "DISEASE")]
-    assert silver.vote([a, b, c], 2) == [(0, 9, "CHEMICAL"), (20, 30, "DISEASE")]
-    assert silver.vote([a, b, c], 3) == []
-    assert silver.vote([a, b, c], 1) == [(0, 9, "CHEMICAL"), (20, 30, "DISEASE"), (40, 45, "CHEMICAL")]
-
-
-def test_vote_resolves_overlaps_by_votes_then_length() -> None:
-    long_once = [(0, 20, "DISEASE")]
-    short = [(0, 8, "DISEASE")]
-    assert silver.vote([long_once, short, short], 1) == [(0, 8, "DISEASE")]  # two votes beat one
-    assert silver.vote([long_once, short], 1) == [(0, 20, "DISEASE")]  # a tie goes to the longer span
-    assert silver.vote([short, short, short], 2) == [(0, 8, "DISEASE")]  # one teacher's duplicates count once each
-
-
-def test_vote_rejects_a_threshold_below_one() -> None:
-    with pytest.raises(ValueError):
-        silver.vote([[(0, 1, "CHEMICAL")]], 0)
 
 
 def test_unlabelled_texts_leave_out_gold_and_heldout_documents(shared: Path) -> None:  # noqa: F811

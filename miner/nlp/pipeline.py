@@ -8,7 +8,8 @@ merged afterwards, so no model's predictions are lost to another's. The rule com
     ner_variant -> core -> ner_cdr, ner_gene -> miner_merge_ner -> miner_abbreviations (scispacy's detector)
     -> miner_abbreviation_ents -> miner_drug_linker -> miner_variants -> miner_gene_normalizer
 
-(``ner_variant`` runs before the core parser, see :data:`BEFORE_PARSER_NER`; ``miner_variants`` places its VARIANT
+(``ner_cdr`` is itself a 3-of-5 vote of five recognizers, :mod:`miner.nlp.ensemble`; ``ner_variant`` runs before
+the core parser, see :data:`BEFORE_PARSER_NER`; ``miner_variants`` places its VARIANT
 spans first and lets the patterns fill the rest, see :mod:`miner.nlp.variants`.)
 
 (``miner_abbreviation_ents`` is a document-level rule of :mod:`miner.nlp.doc_rules`; its other rule,
@@ -30,6 +31,7 @@ from spacy.tokens import Doc, Span
 
 from miner.config import REPO_ROOT
 from miner.errors import MinerError
+from miner.nlp import ensemble  # noqa: F401  (registers the miner_ner_vote factory of the ner_cdr package)
 from miner.nlp.extensions import register_extensions
 
 DEFAULT_MODELS_DIR = REPO_ROOT / "models"

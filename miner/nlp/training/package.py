@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import spacy
+from spacy.language import Language
 
 from miner.errors import MinerError
 from miner.nlp.training.lemmas import add_rule_lemmatizer
@@ -20,18 +21,40 @@ def dir_size_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
 
 
+def _load_checkpoint(path: Path, spec: ModelSpec, **kwargs) -> Language:
+    if not (path / "config.cfg").is_file():
+        raise MinerError(f"no trained model at {path}; run `miner models train --model {spec.name}` first")
+    return spacy.load(path, **kwargs)
+
+
+def load_trained(spec: ModelSpec, checkpoint: Path | None = None) -> Language:
+    """The trained pipeline of ``spec``: a checkpoint (default: ``model-best``), or for an ensemble spec the first
+    run's pipeline whose NER is replaced by the vote of every run's ``model-best``."""
+    if not spec.is_ensemble:
+        return _load_checkpoint(checkpoint or spec.output / "model-best", spec)
+    if checkpoint is not None:
+        raise MinerError(f"{spec.name} is an ensemble of {len(spec.runs)} runs; it is packaged from their model-best")
+    from miner.nlp.ensemble import from_pipelines
+
+    bests = [spec.run_output(run) / "model-best" for run in spec.runs]
+    sources = [_load_checkpoint(path, spec) for path in bests]
+    (name,) = spec.components
+    nlp = _load_checkpoint(bests[0], spec, exclude=[name])
+    from_pipelines(nlp, name, sources, name, spec.min_votes)
+    return nlp
+
+
 def package(spec: ModelSpec, checkpoint: Path | None = None) -> Path:
-    """Copy a checkpoint (default: ``model-best``) to ``models/<name>`` with miner's meta.
+    """Copy a checkpoint (default: ``model-best``; every run's for an ensemble) to ``models/<name>`` with miner's meta.
 
     The new package is written beside the old one and swapped in only when complete,
     so a failure never leaves ``models/`` without a working model.
     """
-    src = checkpoint or spec.output / "model-best"
-    if not (src / "config.cfg").is_file():
-        raise MinerError(f"no trained model at {src}; run `miner models train --model {spec.name}` first")
-    nlp = spacy.load(src)
+    nlp = load_trained(spec, checkpoint)
     if "tagger" in nlp.pipe_names:
         add_rule_lemmatizer(nlp)
+    if spec.is_ensemble:
+        nlp.meta.pop("performance", None)  # the first run's training scores; the ensemble's are in the model card
     nlp.meta.update(
         {
             "name": f"miner_{spec.name}",

@@ -3,10 +3,10 @@
 Ensemble distillation (Bucilă et al. 2006, "Model compression"; Hinton et al. 2015, "Distilling the knowledge in a
 neural network"): several recognizers trained on BC5CDR with different seeds and hyper-parameters ("teachers") agree
 more often on right spans than on wrong ones, so a span-level majority vote is a better tagger than any one of them
-(on the BC5CDR selection dev documents 3 of 5 beat the best single run by 0.6 F1). Five 24 MB recognizers do not fit the
-100 MB budget of ``models/``, so instead the vote labels the shared abstracts that have no BC5CDR annotation
-(BioRED outside BC5CDR, GENIA, HoC, DrugProt, MEDLINE, drug-combo) and one student model is trained on the gold
-documents plus these silver ones.
+(on the BC5CDR selection dev documents 3 of 5 beat the best single run by 0.6 F1). This module tried to compress that
+vote into one student model: the vote labels the shared abstracts that have no BC5CDR annotation (BioRED outside
+BC5CDR, GENIA, HoC, DrugProt, MEDLINE, drug-combo) and one student is trained on the gold documents plus these silver
+ones. (The shipped ``ner_cdr`` is now the vote itself, stored 8-bit: :mod:`miner.nlp.ensemble`.)
 
 Measured and **not adopted** (BENCHMARKS.md, session 4): students trained on BC5CDR gold plus these silver documents
 reached 86.00-86.64 best selection-dev F1 against the shipped single model's 86.84. The module stays as the tool that
@@ -31,6 +31,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from miner.config import SHARED_DIR
+from miner.nlp.ensemble import vote
 from miner.nlp.training.ner_data import TextDoc
 
 #: unlabelled sources relabelled by default: abstracts, not BC5CDR's own (gold) documents; the BC2GM and BioNLP13CG
@@ -43,22 +44,6 @@ MIN_VOTES = 3
 LABELS = ("CHEMICAL", "DISEASE")
 
 Span = tuple[int, int, str]
-
-
-def vote(predictions: Sequence[Iterable[Span]], min_votes: int = MIN_VOTES) -> list[Span]:
-    """Character spans predicted by at least ``min_votes`` teachers, without overlaps.
-
-    Among overlapping candidates the one with more votes wins, then the longer one, then the earlier one.
-    """
-    if min_votes < 1:
-        raise ValueError("min_votes must be at least 1")
-    votes = Counter(span for pred in predictions for span in set(pred))
-    candidates = sorted((s for s, n in votes.items() if n >= min_votes), key=lambda s: (-votes[s], s[0] - s[1], s[0]))
-    kept: list[Span] = []
-    for span in candidates:
-        if all(span[1] <= k[0] or k[1] <= span[0] for k in kept):
-            kept.append(span)
-    return sorted(kept)
 
 
 def predict(model_dir: str, texts: Sequence[str], batch_size: int = 32) -> list[list[Span]]:

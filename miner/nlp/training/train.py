@@ -16,7 +16,7 @@ from miner.config import REPO_ROOT
 from miner.errors import MinerError
 from miner.nlp.training.convert import convert
 from miner.nlp.training.package import package
-from miner.nlp.training.registry import TRAINING_DIR, ModelSpec
+from miner.nlp.training.registry import TRAINING_DIR, ModelSpec, Run
 
 CODE_FILE = Path(__file__).with_name("tokenizer.py")
 
@@ -27,9 +27,13 @@ def corpus_ready(spec: ModelSpec) -> bool:
     return all((corpus / f"{spec.corpus}_{split}.spacy").is_file() for split in ("train", "dev"))
 
 
-def train_command(spec: ModelSpec, max_steps: int | None = None) -> list[str]:
-    """The ``spacy train`` command line for ``spec``."""
-    cmd = [sys.executable, "-W", "ignore", "-m", "spacy", "train", str(spec.config), "--output", str(spec.output), "--code", str(CODE_FILE)]
+def train_command(spec: ModelSpec, max_steps: int | None = None, run: Run | None = None) -> list[str]:
+    """The ``spacy train`` command line for one run of ``spec`` (default: its first)."""
+    run = run or spec.runs[0]
+    cmd = [sys.executable, "-W", "ignore", "-m", "spacy", "train", str(spec.config), "--output", str(spec.run_output(run)),
+           "--code", str(CODE_FILE)]
+    for key, value in run.overrides:
+        cmd += [f"--{key}", value]
     if max_steps:
         cmd += ["--training.max_steps", str(max_steps)]
     return cmd
@@ -44,8 +48,8 @@ def vectors_path(spec: ModelSpec) -> Path | None:
 
 
 def train(spec: ModelSpec, max_steps: int | None = None, reconvert: bool = False, do_package: bool = True) -> Path:
-    """Convert (if needed), build the static vectors (if the config wants them and they are missing), train and
-    package one model; returns the log file."""
+    """Convert (if needed), build the static vectors (if the config wants them and they are missing), train every
+    run of one model and package it; returns the last run's log file."""
     if reconvert or not corpus_ready(spec):
         convert(spec.corpus, TRAINING_DIR / "corpus")
     vectors = vectors_path(spec)
@@ -53,13 +57,18 @@ def train(spec: ModelSpec, max_steps: int | None = None, reconvert: bool = False
         from miner.nlp.training.vectors import build
 
         build(vectors.parent)
-    log = TRAINING_DIR / "logs" / f"{spec.name}.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    with log.open("w") as fh:
-        proc = subprocess.run(train_command(spec, max_steps), cwd=REPO_ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT)
-    if proc.returncode != 0:
-        raise MinerError(f"training {spec.name} failed (exit {proc.returncode}); see {log}")
+    for number, run in enumerate(spec.runs, 1):
+        log = TRAINING_DIR / "logs" / f"{spec.name}{run.suffix}.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        if len(spec.runs) > 1:
+            print(f"  run {number}/{len(spec.runs)} of {spec.name} -> {spec.run_output(run)} (log: {log})", flush=True)
+        with log.open("w") as fh:
+            proc = subprocess.run(
+                train_command(spec, max_steps, run), cwd=REPO_ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT
+            )
+        if proc.returncode != 0:
+            raise MinerError(f"training {spec.name}{run.suffix} failed (exit {proc.returncode}); see {log}")
     if do_package:
         package(spec)
     return log

@@ -1,0 +1,162 @@
+"""An ensemble of NER models that votes on spans (the ``ner_cdr`` CHEMICAL/DISEASE recognizer).
+
+Algorithm: several transition-based recognizers of one architecture, trained on the same data with different seeds
+or dropout, each tag the document; a span (start, end, label) is kept when at least ``min_votes`` of them predict
+it exactly, overlaps going to the span with more votes, then the longer, then the earlier one. Majority voting over
+independently trained models (Dietterich 2000, "Ensemble methods in machine learning") averages away the errors the
+runs do not share; span-level voting is how NER ensembles are combined when the members' scores are not comparable
+(e.g. Wu et al. 2003, CoNLL; the "majority vote" baseline of Sang & Buchholz).
+
+Measured on the 60 BC5CDR selection-dev documents (BENCHMARKS.md): five runs alone 85.04-85.90 exact-span F1, three of
+five votes 86.49-86.72. The members are stored 8-bit (:mod:`miner.nlp.quantize`) so five of them fit in ``models/``.
+
+The component is registered as the spaCy factory ``miner_ner_vote`` (also as an entry point, so plain
+``spacy.load`` of the package works once miner is installed). Its members are ordinary spaCy
+``EntityRecognizer`` objects; :func:`from_pipelines` fills them from trained ``spacy train`` outputs.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import srsly
+from spacy.language import Language
+from spacy.pipeline import EntityRecognizer
+from spacy.tokens import Doc, Span
+from spacy.util import ensure_path, minibatch
+from spacy.vocab import Vocab
+from thinc.api import Model
+
+from miner.nlp.quantize import dequantize_params, quantize_params
+
+#: a predicted mention: (start, end, label); token or character offsets, as long as all voters use the same ones
+Mention = tuple[int, int, str]
+
+
+def vote(predictions: Sequence[Iterable[Mention]], min_votes: int) -> list[Mention]:
+    """Mentions predicted by at least ``min_votes`` voters, without overlaps.
+
+    Among overlapping candidates the one with more votes wins, then the longer one, then the earlier one.
+    """
+    if min_votes < 1:
+        raise ValueError("min_votes must be at least 1")
+    votes = Counter(m for pred in predictions for m in set(pred))
+    candidates = sorted((m for m, n in votes.items() if n >= min_votes), key=lambda m: (-votes[m], m[0] - m[1], m[0]))
+    kept: list[Mention] = []
+    for m in candidates:
+        if all(m[1] <= k[0] or k[1] <= m[0] for k in kept):
+            kept.append(m)
+    return sorted(kept)
+
+
+def copy_model(model: Model) -> Model:
+    """A deep copy of a thinc model, references included (``Model.copy`` drops them, and spaCy's parser model
+    finds its output layer through the ``upper`` reference)."""
+    copied = model.copy()
+    originals, copies = list(model.walk()), list(copied.walk())
+    index = {node.id: i for i, node in enumerate(originals)}
+    for orig, node in zip(originals, copies):
+        for ref in orig.ref_names:
+            if orig.has_ref(ref):
+                node.set_ref(ref, copies[index[orig.get_ref(ref).id]])
+    return copied
+
+
+@Language.factory("miner_ner_vote", default_config={"members": 5, "min_votes": 3})
+def make_ner_vote(nlp: Language, name: str, model: Model, members: int, min_votes: int) -> "NerVote":
+    """Factory for :class:`NerVote`; ``model`` is the architecture every member shares."""
+    return NerVote(nlp.vocab, model, name=name, members=members, min_votes=min_votes)
+
+
+class NerVote:
+    """``members`` EntityRecognizers whose exact-span majority (``min_votes``) becomes ``doc.ents``."""
+
+    def __init__(self, vocab: Vocab, model: Model, name: str = "ner", members: int = 5, min_votes: int = 3) -> None:
+        if members < 1 or not 1 <= min_votes <= members:
+            raise ValueError(f"{name}: need members >= 1 and 1 <= min_votes <= members (got {members}, {min_votes})")
+        self.vocab = vocab
+        self.name = name
+        self.min_votes = min_votes
+        self.members = [
+            EntityRecognizer(vocab, model if i == 0 else copy_model(model), name=f"{name}.{i}") for i in range(members)
+        ]
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(sorted({label for m in self.members for label in m.labels}))
+
+    def __call__(self, doc: Doc) -> Doc:
+        return next(self.pipe([doc]))
+
+    def pipe(self, stream: Iterable[Doc], batch_size: int = 128) -> Iterator[Doc]:
+        for batch in minibatch(stream, size=batch_size):
+            yield from self._tag(list(batch))
+
+    def _tag(self, docs: list[Doc]) -> list[Doc]:
+        """Run every member on ``docs`` as if it were alone, then set the vote as ``doc.ents``."""
+        preset = [list(doc.ents) for doc in docs]
+        predictions: list[list[list[Mention]]] = [[] for _ in docs]
+        for member in self.members:
+            member.set_annotations(docs, member.predict(docs))
+            for i, doc in enumerate(docs):
+                predictions[i].append([(e.start, e.end, e.label_) for e in doc.ents])
+                doc.ents = preset[i]
+        for doc, preds in zip(docs, predictions):
+            doc.ents = [Span(doc, s, e, label=label) for s, e, label in vote(preds, self.min_votes)]
+        return docs
+
+    # -- serialization: the members' transition systems and configs as spaCy stores them, their weights 8-bit --
+
+    def _payload(self) -> dict[str, Any]:
+        return {
+            "members": [
+                {
+                    "moves": m.moves.to_bytes(exclude=["strings"]),
+                    "cfg": dict(m.cfg),
+                    "model": quantize_params(m.model.to_dict()),
+                }
+                for m in self.members
+            ]
+        }
+
+    def to_bytes(self, *, exclude: Iterable[str] = ()) -> bytes:
+        return srsly.msgpack_dumps(self._payload())
+
+    def from_bytes(self, data: bytes, *, exclude: Iterable[str] = ()) -> "NerVote":
+        stored = srsly.msgpack_loads(data)["members"]
+        if len(stored) != len(self.members):
+            raise ValueError(f"{self.name}: the stored ensemble has {len(stored)} members, the config {len(self.members)}")
+        for member, payload in zip(self.members, stored):
+            member.moves.from_bytes(payload["moves"], exclude=["strings"])
+            member.cfg.update(payload["cfg"])
+            member._resize()  # the output layer's width follows the transition system, as Parser.from_bytes does
+            member.model.from_dict(dequantize_params(payload["model"]))
+        return self
+
+    def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
+        path = ensure_path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        (path / "members").write_bytes(self.to_bytes())
+
+    def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> "NerVote":
+        return self.from_bytes((ensure_path(path) / "members").read_bytes())
+
+
+def from_pipelines(nlp: Language, name: str, sources: Sequence[Language], source_name: str, min_votes: int) -> NerVote:
+    """Add a ``miner_ner_vote`` component to ``nlp`` whose members are the ``source_name`` NER of each of ``sources``.
+
+    ``nlp`` should share the sources' tokenizer and vectors (build it from the first source); every source must
+    have been trained with the same model architecture (the config of the first one is used).
+    """
+    model_cfg = sources[0].config["components"][source_name]["model"]
+    ensemble: NerVote = nlp.add_pipe(
+        "miner_ner_vote",
+        name=name,
+        config={"model": model_cfg, "members": len(sources), "min_votes": min_votes},
+    )
+    for member, source in zip(ensemble.members, sources):
+        member.from_bytes(source.get_pipe(source_name).to_bytes(exclude=["vocab"]), exclude=["vocab"])
+    return ensemble
