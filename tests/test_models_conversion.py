@@ -141,3 +141,34 @@ def test_bc2_offsets_count_non_space_characters():
     assert [char_to_nonspace(text, s, e) for s, e in spans] == [(0, 2), (6, 33)]
     with pytest.raises(InputFileError):
         parse_bc2_eval(["S1|zero two|Abl\n"])
+
+
+def test_cdr_conversion_writes_the_selection_split_and_the_all_documents_set(tmp_path):
+    """cdr_train + cdr_dev (the last CDR_DEV_DOCS dev documents) and cdr_all/ holding both, for the final runs."""
+    import gzip
+
+    from spacy.tokens import DocBin
+
+    from miner.nlp.training.convert import CDR_DEV_DOCS, build_cdr
+
+    def pubtator(first: int, n: int) -> str:
+        return "".join(
+            f"{p}|t|Cisplatin nephrotoxicity.\n{p}|a|Rats got cisplatin.\n{p}\t0\t9\tCisplatin\tChemical\tD002945\n\n"
+            for p in range(first, first + n)
+        )
+
+    bc = tmp_path / "data" / "bc5cdr"
+    bc.mkdir(parents=True)
+    for name, text in (("CDR_TrainingSet", pubtator(1, 3)), ("CDR_DevelopmentSet", pubtator(100, CDR_DEV_DOCS + 2))):
+        with gzip.open(bc / f"{name}.PubTator.txt.gz", "wt") as fh:
+            fh.write(text)
+    out = tmp_path / "corpus"
+    out.mkdir()
+    build_cdr(tmp_path / "data", out)
+
+    def count(path) -> int:
+        return len(DocBin().from_disk(path))
+
+    assert count(out / "cdr_train.spacy") == 5 and count(out / "cdr_dev.spacy") == CDR_DEV_DOCS
+    assert sorted(p.name for p in (out / "cdr_all").iterdir()) == ["cdr_dev.spacy", "cdr_train.spacy"]
+    assert sum(count(p) for p in (out / "cdr_all").iterdir()) == 5 + CDR_DEV_DOCS

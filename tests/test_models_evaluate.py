@@ -122,6 +122,8 @@ def test_train_command_of_an_ensemble_run_carries_its_output_and_overrides():
     spec = MODELS["ner_cdr"]
     assert spec.is_ensemble and len(spec.runs) == 5
     cmd = train_command(spec, run=spec.runs[1])
-    assert cmd[cmd.index("--output") + 1].endswith("training/output/ner_cdr_s1")
+    assert cmd[cmd.index("--output") + 1].endswith("training/output/ner_cdr_all1")
+    assert cmd[cmd.index("--paths.train") + 1] == "training/corpus/cdr_all"
     assert cmd[-2:] == ["--system.seed", "1"]
-    assert train_command(spec)[train_command(spec).index("--output") + 1].endswith("training/output/ner_cdr")
+    first = train_command(spec)
+    assert first[first.index("--output") + 1].endswith("training/output/ner_cdr_all0") and "--system.seed" not in first

@@ -44,4 +44,4 @@ def test_project_trains_every_run_the_registry_packages():
             assert f"--output {rel} " in line
             for key, value in run.overrides:
                 assert f"--{key} {value}" in line
-            assert f"{rel}/model-best" in commands["package"]["deps"]
+            assert f"{rel}/{run.checkpoint}" in commands["package"]["deps"]

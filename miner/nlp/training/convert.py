@@ -8,6 +8,7 @@ Run: ``python -m miner.nlp.training.convert [core|cdr|gene|all] --out training/c
 from __future__ import annotations
 
 import random
+import shutil
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -137,13 +138,17 @@ def ner_docs(docs: Iterable[TextDoc], name: str) -> list[Doc]:
 
 
 def build_cdr(data: Path, out: Path) -> None:
-    """CHEMICAL/DISEASE: BC5CDR train + dev (the last 60 dev docs are the checkpoint-selection dev set)."""
+    """CHEMICAL/DISEASE: BC5CDR train + dev (the last 60 dev docs are the checkpoint-selection dev set; `cdr_all/` has all)."""
     bc = data / "bc5cdr"
     train = list(parse_pubtator(open_text(bc / "CDR_TrainingSet.PubTator.txt.gz"), PUBTATOR_LABELS))
     dev = list(parse_pubtator(open_text(bc / "CDR_DevelopmentSet.PubTator.txt.gz"), PUBTATOR_LABELS))
     train += dev[:-CDR_DEV_DOCS]
     save_docs(ner_docs(train, "BC5CDR train+dev"), out / "cdr_train.spacy")
     save_docs(ner_docs(dev[-CDR_DEV_DOCS:], "BC5CDR dev (selection)"), out / "cdr_dev.spacy")
+    # every document, for the final ner_cdr runs (spaCy reads all .spacy files of a directory)
+    (out / "cdr_all").mkdir(exist_ok=True)
+    for name in ("cdr_train.spacy", "cdr_dev.spacy"):
+        shutil.copyfile(out / name, out / "cdr_all" / name)
 
 
 def build_gene(data: Path, out: Path) -> None:

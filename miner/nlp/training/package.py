@@ -29,14 +29,14 @@ def _load_checkpoint(path: Path, spec: ModelSpec, **kwargs) -> Language:
 
 def load_trained(spec: ModelSpec, checkpoint: Path | None = None) -> Language:
     """The trained pipeline of ``spec``: a checkpoint (default: ``model-best``), or for an ensemble spec the first
-    run's pipeline whose NER is replaced by the vote of every run's ``model-best``."""
+    run's pipeline whose NER is replaced by the vote of every run's checkpoint (``Run.checkpoint``)."""
     if not spec.is_ensemble:
         return _load_checkpoint(checkpoint or spec.output / "model-best", spec)
     if checkpoint is not None:
-        raise MinerError(f"{spec.name} is an ensemble of {len(spec.runs)} runs; it is packaged from their model-best")
+        raise MinerError(f"{spec.name} is an ensemble of {len(spec.runs)} runs; it is packaged from their checkpoints")
     from miner.nlp.ensemble import from_pipelines
 
-    bests = [spec.run_output(run) / "model-best" for run in spec.runs]
+    bests = [spec.run_output(run) / run.checkpoint for run in spec.runs]
     sources = [_load_checkpoint(path, spec) for path in bests]
     (name,) = spec.components
     nlp = _load_checkpoint(bests[0], spec, exclude=[name])
