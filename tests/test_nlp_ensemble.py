@@ -192,3 +192,58 @@ def test_the_packaged_cdr_recognizer_is_a_five_member_vote() -> None:
     assert (len(component.members), component.min_votes) == (5, 3)
     doc = nlp("Doxorubicin-induced cardiomyopathy was seen in two patients.")
     assert [(e.text, e.label_) for e in doc.ents] == [("Doxorubicin", "CHEMICAL"), ("cardiomyopathy", "DISEASE")]
+
+
+# -- fewer voting runs for speed --
+
+
+def test_select_lets_the_first_runs_vote_by_majority(members: list[Language]) -> None:
+    nlp = ensemble_of(members, min_votes=2)
+    component = nlp.get_pipe("ner_x")
+    component.select(1)
+    assert (len(component.active), component.min_votes) == (1, 1)
+    for text in TEXTS:
+        assert mentions(nlp, text) == mentions(members[0], text)
+    component.select(2)
+    assert (len(component.active), component.min_votes) == (2, 2)
+    component.select(None)
+    assert (len(component.active), component.min_votes) == (3, 2)
+    for bad in (0, 4):
+        with pytest.raises(ValueError, match="choose between 1 and 3"):
+            component.select(bad)
+    component.select(1)
+    assert len(NerVote(component.vocab, members[0].get_pipe("ner_x").model, members=3, min_votes=2).from_bytes(
+        component.to_bytes()).members) == 3  # serialization keeps every run
+
+
+def test_cdr_runs_setting_from_environment_and_file(tmp_path, monkeypatch) -> None:
+    from miner.config import Settings
+    from miner.errors import ConfigError
+
+    config = tmp_path / "miner.toml"
+    config.write_text("[nlp]\ncdr_runs = 3\n", encoding="utf-8")
+    monkeypatch.setenv("MINER_CONFIG", str(config))
+    monkeypatch.delenv("MINER_CDR_RUNS", raising=False)
+    assert Settings.load().cdr_runs == 3
+    monkeypatch.setenv("MINER_CDR_RUNS", "1")
+    assert Settings.load().cdr_runs == 1
+    for bad in ("zero", "0", "1.5", "-2"):
+        monkeypatch.setenv("MINER_CDR_RUNS", bad)
+        with pytest.raises(ConfigError, match="MINER_CDR_RUNS"):
+            Settings.load()
+    monkeypatch.delenv("MINER_CDR_RUNS")
+    config.write_text("[nlp]\n", encoding="utf-8")
+    assert Settings.load().cdr_runs is None
+
+
+def test_full_pipeline_with_one_cdr_run() -> None:
+    from miner.errors import MinerError
+    from miner.nlp.pipeline import load
+
+    nlp = load(cdr_runs=1)
+    component = nlp.get_pipe("ner_cdr")
+    assert (len(component.active), component.min_votes, len(component.members)) == (1, 1, 5)
+    doc = nlp("Doxorubicin-induced cardiomyopathy was seen in two patients.")
+    assert ("cardiomyopathy", "DISEASE") in [(e.text, e.label_) for e in doc.ents]
+    with pytest.raises(MinerError, match="choose between 1 and 5"):
+        load(cdr_runs=6)

@@ -255,14 +255,37 @@ def build_pipeline(models_dir: Path) -> Language:
     return add_rule_components(nlp)
 
 
+def select_cdr_runs(nlp: Language, runs: int | None) -> None:
+    """Let only the first ``runs`` of ner_cdr's voting runs tag (None: all of them); see ``NerVote.select``."""
+    component = nlp.get_pipe("ner_cdr") if "ner_cdr" in nlp.pipe_names else None
+    if not isinstance(component, ensemble.NerVote):
+        if runs not in (None, 1):
+            raise MinerError(f"cdr_runs={runs}: the ner_cdr model in this pipeline is a single run, not a vote")
+        return
+    try:
+        component.select(runs)
+    except ValueError as exc:
+        raise MinerError(f"cdr_runs (MINER_CDR_RUNS / [nlp] cdr_runs): {exc}") from exc
+
+
 @lru_cache(maxsize=4)
-def _cached(models_dir: Path) -> Language:
-    return build_pipeline(models_dir)
+def _cached(models_dir: Path, cdr_runs: int | None) -> Language:
+    nlp = build_pipeline(models_dir)
+    select_cdr_runs(nlp, cdr_runs)
+    return nlp
 
 
-def load(models_dir: Path | None = None) -> Language:
-    """The full miner pipeline (core + NER + abbreviations + lexicon + variants + genes), built once and cached."""
-    return _cached(Path(models_dir or DEFAULT_MODELS_DIR).resolve())
+def load(models_dir: Path | None = None, cdr_runs: int | None = None) -> Language:
+    """The full miner pipeline (core + NER + abbreviations + lexicon + variants + genes), built once and cached.
+
+    ``cdr_runs`` (default: the ``MINER_CDR_RUNS`` / ``[nlp] cdr_runs`` setting, else all five) is how many of the
+    CHEMICAL/DISEASE recognizer's runs vote: fewer is faster and a little less accurate.
+    """
+    if cdr_runs is None:
+        from miner.config import Settings
+
+        cdr_runs = Settings.load().cdr_runs
+    return _cached(Path(models_dir or DEFAULT_MODELS_DIR).resolve(), cdr_runs)
 
 
 def check_length(text: str, nlp: Language | None = None) -> None:
