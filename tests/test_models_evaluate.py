@@ -127,3 +127,19 @@ def test_train_command_of_an_ensemble_run_carries_its_output_and_overrides():
     assert cmd[-2:] == ["--system.seed", "1"]
     first = train_command(spec)
     assert first[first.index("--output") + 1].endswith("training/output/ner_cdr_all0") and "--system.seed" not in first
+
+
+def test_corpus_ready_wants_the_corpus_every_run_trains_on(tmp_path, monkeypatch):
+    """An older conversion without cdr_all/ is not ready for the ensemble runs, so `miner models train` reconverts."""
+    from miner.nlp.training import train as train_module
+    from miner.nlp.training.registry import MODELS
+
+    corpus = tmp_path / "training" / "corpus"
+    corpus.mkdir(parents=True)
+    for split in ("train", "dev"):
+        (corpus / f"cdr_{split}.spacy").write_bytes(b"")
+    monkeypatch.setattr(train_module, "TRAINING_DIR", tmp_path / "training")
+    monkeypatch.setattr(train_module, "REPO_ROOT", tmp_path)
+    assert not train_module.corpus_ready(MODELS["ner_cdr"])
+    (corpus / "cdr_all").mkdir()
+    assert train_module.corpus_ready(MODELS["ner_cdr"])

@@ -22,9 +22,12 @@ CODE_FILE = Path(__file__).with_name("tokenizer.py")
 
 
 def corpus_ready(spec: ModelSpec) -> bool:
-    """Whether the converted train/dev DocBins of ``spec`` exist."""
+    """Whether the converted train/dev DocBins of ``spec`` exist, and every corpus path its runs train on."""
     corpus = TRAINING_DIR / "corpus"
-    return all((corpus / f"{spec.corpus}_{split}.spacy").is_file() for split in ("train", "dev"))
+    run_paths = [REPO_ROOT / value for run in spec.runs for key, value in run.overrides if key.startswith("paths.")]
+    return all((corpus / f"{spec.corpus}_{split}.spacy").is_file() for split in ("train", "dev")) and all(
+        p.exists() for p in run_paths
+    )
 
 
 def train_command(spec: ModelSpec, max_steps: int | None = None, run: Run | None = None) -> list[str]:
