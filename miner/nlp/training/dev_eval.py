@@ -1,7 +1,10 @@
 """Scores on the *selection* dev sets, for decisions about the pipeline (never the held-out test sets).
 
-* BC5CDR: the last ``CDR_DEV_DOCS`` documents of the official dev set, which no model was trained on;
-* BC2GM: the first ``GENE_DEV_SENTENCES`` sentences of the dev split, likewise kept out of training.
+* BC5CDR: the last ``CDR_DEV_DOCS`` documents of the official dev set, kept out of the training of the runs that
+  decided ner_cdr's design (``training/corpus/cdr_train.spacy``). The *shipped* ner_cdr runs were then trained on all
+  documents (``cdr_all``, session 5), so its figures on them are training-set figures: to decide something about
+  ner_cdr, compare runs trained on ``cdr_train.spacy`` (``--paths.train``), as the registry's runs did before;
+* BC2GM: the first ``GENE_DEV_SENTENCES`` sentences of the dev split, kept out of ner_gene's training.
 
 Run: ``python -m miner.nlp.training.dev_eval [--without COMPONENT ...]`` to score the full pipeline (and the bare NER
 models) with some rule components disabled, e.g. to check that a document-level rule helps before it is kept.
@@ -23,7 +26,7 @@ BC2GM_DEV_DIR = SHARED_DIR / "data" / "bc2gm" / "devel-split" / "devel"
 
 
 def cdr_selection_docs() -> list:
-    """The BC5CDR dev documents held out of ner_cdr's training (its checkpoint-selection set)."""
+    """The BC5CDR selection dev documents (held out of ``cdr_train.spacy``; the shipped ner_cdr runs trained on them)."""
     return list(parse_pubtator(open_text(BC5CDR_DEV), PUBTATOR_LABELS))[-CDR_DEV_DOCS:]
 
 

@@ -31,7 +31,7 @@ def load_trained(spec: ModelSpec, checkpoint: Path | None = None) -> Language:
     """The trained pipeline of ``spec``: a checkpoint (default: ``model-best``), or for an ensemble spec the first
     run's pipeline whose NER is replaced by the vote of every run's checkpoint (``Run.checkpoint``)."""
     if not spec.is_ensemble:
-        return _load_checkpoint(checkpoint or spec.output / "model-best", spec)
+        return _load_checkpoint(checkpoint or spec.output / spec.runs[0].checkpoint, spec)
     if checkpoint is not None:
         raise MinerError(f"{spec.name} is an ensemble of {len(spec.runs)} runs; it is packaged from their checkpoints")
     from miner.nlp.ensemble import from_pipelines
