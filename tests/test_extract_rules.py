@@ -652,3 +652,33 @@ def test_hyphen_ellipsis_distributes_over_classes(nlp):
 def test_resistance_after_treatment_via_gene(nlp):
     f = one(nlp, "In tumors treated with alpelisib, resistance may emerge via loss of PTEN.")
     assert (f.drug, f.effect, f.mechanism_genes, f.hedged) == ("alpelisib", "resistance", ["PTEN"], True)
+
+
+def test_cancer_keeps_an_elliptical_list_that_shares_the_head_noun(nlp):
+    f = one(nlp, "Paclitaxel-resistant breast and ovarian cancer cells were cross-resistant to docetaxel.")
+    assert f.cancer == "breast and ovarian cancer"
+    f = one(nlp, "Paclitaxel-resistant ovarian cancer cells were cross-resistant to docetaxel.")
+    assert f.cancer == "ovarian cancer"
+
+
+def test_cancer_list_items_are_sites_not_clause_words_or_other_mentions():
+    from miner.extract.context import cancer_in
+    from miner.extract.mentions import Mention
+
+    def cancer(text: str, disease: str, drug: str = "") -> str:
+        base = 40  # the sentence's offset in its document
+        mentions = [Mention(disease, base + text.index(disease), base + text.index(disease) + len(disease), "DISEASE")]
+        if drug:
+            mentions.insert(0, Mention(drug, base + text.index(drug), base + text.index(drug) + len(drug), "DRUG"))
+        return cancer_in(mentions, text, base)
+
+    assert cancer("Approved for treating skin, colorectal and head and neck cancers.", "head and neck cancers") == (
+        "skin, colorectal and head and neck cancers"
+    )
+    assert cancer("Active in gastric, head and neck, and ovarian cancer.", "ovarian cancer") == (
+        "gastric, head and neck, and ovarian cancer"
+    )
+    assert cancer("Seen in patients with or without ovarian cancer.", "ovarian cancer") == "ovarian cancer"
+    assert cancer("Cells exposed to cisplatin and lung cancer sera.", "lung cancer", drug="cisplatin") == "lung cancer"
+    assert cancer("Resistant and sensitive lung cancer cells.", "lung cancer") == "lung cancer"
+    assert cancer("No cancer here.", "cancer") == "cancer"

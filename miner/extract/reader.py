@@ -32,7 +32,7 @@ from miner.extract.units import Unit, build_units, gene_alias, units_doc
 from miner.schema import POLARITY, Finding
 
 #: Bumped when the reading code changes what it extracts (the data files carry their own digests).
-READER_VERSION = "5"
+READER_VERSION = "6"
 HEDGE_PENALTY = 0.15
 ANAPHORA_PENALTY = 0.1
 NEXT_SENTENCE_PENALTY = 0.05
@@ -255,7 +255,7 @@ class Reader:
         sents = self._sentences(doc, base, memory.abbreviations)
         if not memory.cancer:
             for s in sents:
-                memory.cancer = ctx.cancer_in(s.mentions)
+                memory.cancer = ctx.cancer_in(s.mentions, s.span.text, s.start)
                 if memory.cancer:
                     break
         findings: list[Finding] = []
@@ -293,7 +293,7 @@ class Reader:
             return []  # aims, questions and plans ("to determine whether ...") state no result
         hedged = ctx.has_cue(sent.units, "HEDGE")
         bidirectional = ctx.has_cue(sent.units, "BIDIR")
-        cancer = ctx.cancer_in(sent.mentions) or memory.cancer
+        cancer = ctx.cancer_in(sent.mentions, sent.span.text, sent.start) or memory.cancer
         best: dict[tuple[str, str], Finding] = {}
         for r in readings:
             for drug in r.drugs:
