@@ -247,3 +247,11 @@ def test_full_pipeline_with_one_cdr_run() -> None:
     assert ("cardiomyopathy", "DISEASE") in [(e.text, e.label_) for e in doc.ents]
     with pytest.raises(MinerError, match="choose between 1 and 5"):
         load(cdr_runs=6)
+
+
+def test_ensemble_runs_in_worker_processes(members: list[Language]) -> None:
+    """`miner extract --workers N` runs the pipeline with spaCy's n_process: the component must pickle."""
+    nlp = ensemble_of(members)
+    alone = [[(e.start, e.end, e.label_) for e in d.ents] for d in nlp.pipe(TEXTS * 2)]
+    parallel = [[(e.start, e.end, e.label_) for e in d.ents] for d in nlp.pipe(TEXTS * 2, n_process=2, batch_size=1)]
+    assert any(alone) and parallel == alone
