@@ -154,7 +154,7 @@ _SHARED_HEAD_LIST = re.compile(r"(?<![\w-])(?:{s},\s+)*{s},?\s+(?:and|or)\s+$".f
 _AFTER_CONJUNCTION = re.compile(r"\b(?:and|or),?\s+$", re.IGNORECASE)
 
 
-def cancer_in(mentions: list[Mention], text: str = "", start: int = 0) -> str:
+def cancer_in(mentions: list[Mention], text: str, start: int) -> str:
     """The first cancer named in a sentence (``text`` at document offset ``start``).
 
     A cancer mention preceded by an elliptical list whose items share its head noun keeps the whole list ("lung,
@@ -162,7 +162,7 @@ def cancer_in(mentions: list[Mention], text: str = "", start: int = 0) -> str:
     """
     for m in mentions:
         if m.kind == "DISEASE" and is_cancer(m.text):
-            before = text[: m.start - start] if text and 0 <= m.start - start <= len(text) else ""
+            before = text[: max(0, m.start - start)]
             pos = 0
             while match := _SHARED_HEAD_LIST.search(before, pos):
                 inside = [o.end - start for o in mentions if o is not m and start + match.start() <= o.start < m.start]

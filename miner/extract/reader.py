@@ -47,6 +47,11 @@ class _Sentence:
     start: int
     end: int
 
+    @property
+    def text(self) -> str:
+        """The sentence's text from ``start`` to ``end`` (document offsets; surrounding whitespace left out)."""
+        return self.span.text.strip()
+
 
 @dataclass
 class _Reading:
@@ -255,7 +260,7 @@ class Reader:
         sents = self._sentences(doc, base, memory.abbreviations)
         if not memory.cancer:
             for s in sents:
-                memory.cancer = ctx.cancer_in(s.mentions, s.span.text, s.start)
+                memory.cancer = ctx.cancer_in(s.mentions, s.text, s.start)
                 if memory.cancer:
                     break
         findings: list[Finding] = []
@@ -293,7 +298,7 @@ class Reader:
             return []  # aims, questions and plans ("to determine whether ...") state no result
         hedged = ctx.has_cue(sent.units, "HEDGE")
         bidirectional = ctx.has_cue(sent.units, "BIDIR")
-        cancer = ctx.cancer_in(sent.mentions, sent.span.text, sent.start) or memory.cancer
+        cancer = ctx.cancer_in(sent.mentions, sent.text, sent.start) or memory.cancer
         best: dict[tuple[str, str], Finding] = {}
         for r in readings:
             for drug in r.drugs:
@@ -330,7 +335,7 @@ class Reader:
                         evidence_level=evidence,
                         cancer=cancer,
                         doc_id=doc_id,
-                        sentence=sent.span.text.strip(),
+                        sentence=sent.text,
                         offsets=offsets,
                         rule=r.pattern.name,
                         confidence=round(max(0.05, min(1.0, conf)), 3),

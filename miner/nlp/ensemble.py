@@ -79,11 +79,21 @@ class NerVote:
             raise ValueError(f"{name}: need members >= 1 and 1 <= min_votes <= members (got {members}, {min_votes})")
         self.vocab = vocab
         self.name = name
-        self.stored_min_votes = self.min_votes = min_votes
+        self.stored_min_votes = min_votes
         self.members = [
             EntityRecognizer(vocab, model if i == 0 else copy_model(model), name=f"{name}.{i}") for i in range(members)
         ]
-        self.active = self.members
+        self.voting = members  # how many members tag, the first ones (see select)
+
+    @property
+    def active(self) -> list[EntityRecognizer]:
+        """The members that tag."""
+        return self.members[: self.voting]
+
+    @property
+    def min_votes(self) -> int:
+        """Votes a span needs: the stored threshold when every member tags, else a majority of those that do."""
+        return self.stored_min_votes if self.voting == len(self.members) else self.voting // 2 + 1
 
     def select(self, runs: int | None) -> None:
         """Vote with the first ``runs`` members only, a majority of them deciding; ``None`` restores the stored vote.
@@ -91,12 +101,10 @@ class NerVote:
         Speed for accuracy: each member costs as much as a single recognizer, so one member runs about five times as
         fast as the five-member vote (BENCHMARKS.md). Serialization always keeps every member.
         """
-        if runs is None or runs == len(self.members):
-            self.active, self.min_votes = self.members, self.stored_min_votes
-            return
+        runs = len(self.members) if runs is None else runs
         if not 1 <= runs <= len(self.members):
             raise ValueError(f"{self.name} has {len(self.members)} runs; choose between 1 and {len(self.members)}, not {runs}")
-        self.active, self.min_votes = self.members[:runs], runs // 2 + 1
+        self.voting = runs
 
     @property
     def labels(self) -> tuple[str, ...]:

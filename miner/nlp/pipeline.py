@@ -275,16 +275,23 @@ def _cached(models_dir: Path, cdr_runs: int | None) -> Language:
     return nlp
 
 
+@lru_cache(maxsize=1)
+def _configured_cdr_runs() -> int | None:
+    """The ``MINER_CDR_RUNS`` / ``[nlp] cdr_runs`` setting, read once per process like the pipeline it shapes
+    (``load`` is called per ``extract_text``; reading the settings file each time cost about 1 ms a call)."""
+    from miner.config import Settings
+
+    return Settings.load().cdr_runs
+
+
 def load(models_dir: Path | None = None, cdr_runs: int | None = None) -> Language:
     """The full miner pipeline (core + NER + abbreviations + lexicon + variants + genes), built once and cached.
 
-    ``cdr_runs`` (default: the ``MINER_CDR_RUNS`` / ``[nlp] cdr_runs`` setting, else all five) is how many of the
-    CHEMICAL/DISEASE recognizer's runs vote: fewer is faster and a little less accurate.
+    ``cdr_runs`` (default: the ``MINER_CDR_RUNS`` / ``[nlp] cdr_runs`` setting as it was at the first call, else all
+    five) is how many of the CHEMICAL/DISEASE recognizer's runs vote: fewer is faster and a little less accurate.
     """
     if cdr_runs is None:
-        from miner.config import Settings
-
-        cdr_runs = Settings.load().cdr_runs
+        cdr_runs = _configured_cdr_runs()
     return _cached(Path(models_dir or DEFAULT_MODELS_DIR).resolve(), cdr_runs)
 
 
