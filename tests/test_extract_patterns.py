@@ -1,4 +1,4 @@
-"""The declarative pattern language and the cue lexicon: parsing, checking, clear errors."""
+"""The declarative pattern language, the grammar file and the cue lexicon: parsing, checking, clear errors."""
 
 from __future__ import annotations
 
@@ -6,25 +6,70 @@ import pytest
 import spacy
 
 from miner.errors import MinerError
+from miner.extract import grammar as gr
 from miner.extract.cues import CueLexicon, load_cues
-from miner.extract.patterns import build_matcher, compile_patterns, load_pattern_data, present_features
+from miner.extract.patterns import build_matcher, compile_rules, present_features
 from miner.extract.units import Unit, units_doc
 
-CLASSES = {"XRES", "RES_TO", "AFFIX_RES"}
+CLASSES = {"XRES": ["trigger"], "RES_TO": ["trigger"], "AFFIX_RES": ["trigger"]}
+EXAMPLE = {"sentence": "X-resistant cells were cross-resistant to Y.", "drug": "Y", "prior_drug": "X",
+           "effect": "cross_resistance"}
+
+
+def _grammar_data(pattern: str, macros: dict | None = None, **extra) -> dict:
+    entry = {"name": "p", "effect": "cross_resistance", "patterns": [pattern], "examples": [dict(EXAMPLE)], **extra}
+    classes = {name: {"roles": roles, "words": [name.lower()]} for name, roles in CLASSES.items()}
+    return {"classes": classes, "macros": macros or {}, "rules": [entry]}
 
 
 def _compile(pattern: str, macros: dict | None = None, **extra):
-    entry = {"name": "p", "effect": "cross_resistance", "patterns": [pattern], **extra}
-    return compile_patterns({"macros": macros or {}, "patterns": [entry]}, CLASSES)
+    return compile_rules(gr.parse(_grammar_data(pattern, macros, **extra)))
 
 
-def test_packaged_patterns_compile_and_name_rules():
-    cues = load_cues()
-    data, digest = load_pattern_data()
-    compiled = compile_patterns(data, set(cues.classes) | {"PROCESS"})
+def test_packaged_grammar_compiles_and_names_rules():
+    grammar = gr.load_grammar()
+    compiled = compile_rules(grammar)
     names = [p.name for p in compiled]
-    assert len(names) == len(set(names)) >= 10
-    assert all(p.sequences for p in compiled) and len(digest) == 10
+    assert len(names) == len(set(names)) >= 40
+    assert all(p.sequences for p in compiled) and len(grammar.digest) == 10
+    assert all(rule.examples for rule in grammar.rules)
+
+
+def test_grammar_roles_name_the_classes_code_uses():
+    grammar = gr.load_grammar()
+    assert "NEG" in grammar.classes_with("negation") and "XRES" in grammar.classes_with("trigger")
+    assert {"MECH_LINK", "MECH_ASSOC"} <= grammar.classes_with("mechanism_link")
+    from miner.extract.units import SPLIT_JOIN_CLASS
+
+    assert SPLIT_JOIN_CLASS in grammar.classes_with("regimen_join")
+    with pytest.raises(KeyError):
+        grammar.classes_with("no_such_role")
+    assert "whereas" in grammar.word_list("clause_break")
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda d: d["rules"][0].pop("examples"), "needs at least one example"),
+        (lambda d: d["rules"][0].update(constraints=["sometimes"]), "unknown constraint"),
+        (lambda d: d["classes"]["XRES"].update(roles=["boss"]), "unknown role"),
+        (lambda d: d["rules"][0]["examples"][0].update(effect="resistance"), "not one the rule reads"),
+        (lambda d: d["rules"].append(dict(d["rules"][0])), "name missing or repeated"),
+        (lambda d: d["rules"][0].update(kind="sometimes"), "kind"),
+    ],
+)
+def test_bad_grammar_is_reported_naming_the_rule(change, message):
+    data = _grammar_data("XRES:cue to DRUG:drug")
+    change(data)
+    with pytest.raises(MinerError, match=message):
+        gr.parse(data)
+
+
+def test_a_sequence_without_trigger_is_reported():
+    data = _grammar_data("DRUG:prior to DRUG:drug")
+    data["classes"]["XRES"]["roles"] = []
+    grammar = gr.parse(data)
+    assert any("requires no trigger phrase" in w for w in grammar.warnings)
 
 
 def test_macro_expansion_gives_one_sequence_per_alternative():

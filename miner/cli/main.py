@@ -72,9 +72,9 @@ def existing_store(ctx: typer.Context):  # -> CorpusStore, imported lazily to ke
 
 
 def _register_all() -> None:
-    from miner.cli import corpus, curation, extract, gold, models, nlp, pipeline
+    from miner.cli import corpus, curation, extract, gold, models, nlp, pipeline, rules
 
-    for module in (corpus, nlp, models, gold, extract, curation, pipeline):
+    for module in (corpus, nlp, models, gold, extract, rules, curation, pipeline):
         module.register(app)
 
 

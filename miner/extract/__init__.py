@@ -196,18 +196,19 @@ def extract_docs(
     batch_size: int = 32,
     prefilter: bool = True,
     on_doc: Callable[[str, int], Any] | None = None,
+    reader: "Reader | None" = None,
 ) -> Iterator[Finding]:
     """Findings of many documents, parsed with ``nlp.pipe`` (``n_process`` worker processes).
 
     ``on_doc(doc_id, n_findings)`` is called once per document after its findings
     were yielded (for progress bars and batched saving), including documents that
-    yield nothing.
+    yield nothing. ``reader`` replaces the pipeline's default reader (e.g. one restricted to some rules).
     """
     from miner.extract.context import DocMemory, SectionIndex
     from miner.extract.mentions import drug_abbreviations
     from miner.extract.tables import read_tables
 
-    reader = get_reader(nlp)
+    reader = reader or get_reader(nlp)
     state: dict[str, Any] = {}
 
     def tasks() -> Iterator[tuple[str, tuple[str, int, int, bool]]]:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from miner.extract.grammar import load_grammar
 from miner.extract.mentions import Mention
 from miner.extract.units import Unit
 
 _SKIP = {"(", ")", "[", "]"}
 _REPEATED_PREPOSITIONS = {"with", "to", "on", "by", "after", "of"}
 _STRENGTH = ("", "comma", "list", "regimen")
-SINGULAR_VERBS = {"is", "was", "has", "remains", "appears"}
 
 
 @dataclass
@@ -51,6 +51,8 @@ class Agent:
 
 def _neighbours(units: list[Unit], i: int, step: int, blocked: set[int]) -> list[tuple[str, int]]:
     """Drug units joined to unit ``i`` going one way: [(join kind, index)] in order."""
+    grammar = load_grammar()
+    regimen_joins, list_joins = grammar.classes_with("regimen_join"), grammar.classes_with("list_join")
     out: list[tuple[str, int]] = []
     j = i + step
     join = ""
@@ -59,9 +61,9 @@ def _neighbours(units: list[Unit], i: int, step: int, blocked: set[int]) -> list
         if u.text in _SKIP or (join and u.text.lower() in _REPEATED_PREPOSITIONS):
             j += step  # "treated with X or with Y": the preposition repeated after the conjunction
             continue
-        if u.cue == "JOIN_REGIMEN":
+        if u.cue in regimen_joins:
             join = "regimen"
-        elif u.cue == "JOIN_LIST":
+        elif u.cue in list_joins:
             kind = "comma" if u.text == "," else "list"
             join = max(join, kind, key=_STRENGTH.index)
         elif u.unit == "DRUG" and join and j not in blocked:
@@ -90,11 +92,13 @@ def group_indexes(units: list[Unit], i: int, blocked: set[int] | None = None) ->
     first = min([i] + [j for _, j in left])
     last = max([i] + [j for _, j in right])
     # "the combination of X and Y", "X and Y combination", "X combined with Y and Z": one regimen
-    combo_before = any(u.cue == "COMBINATION_WORD" for u in units[max(0, first - 2) : first])
+    grammar = load_grammar()
+    combo_before = any(u.cue in grammar.classes_with("combination_word") for u in units[max(0, first - 2) : first])
     nxt = units[last + 1] if last + 1 < len(units) else None
     # "X and Y combination"; "X, Y and Z is active" (singular agreement: one regimen)
     combo_after = bool(left or right) and nxt is not None and (
-        nxt.cue == "COMBO_NOUN" or (nxt.cue == "COPULA" and nxt.text.lower() in SINGULAR_VERBS)
+        nxt.cue in grammar.classes_with("combination_noun")
+        or (nxt.cue in grammar.classes_with("copula") and nxt.text.lower() in grammar.word_list("singular_verb"))
     )
     combo = combo_before or combo_after or any(join == "regimen" for join, _ in left + right)
     groups: list[list[int]] = [[i]]

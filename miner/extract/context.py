@@ -13,18 +13,11 @@ import re
 from dataclasses import dataclass, field
 
 from miner.extract.combinations import Agent, expand_agents
+from miner.extract.grammar import NEGATED_EFFECT, load_grammar  # noqa: F401  (NEGATED_EFFECT: read through ctx)
 from miner.extract.mentions import Mention
 from miner.extract.units import Unit
 
 NEGATION_WINDOW = 5
-#: What a negated effect means (None: drop the reading).
-NEGATED_EFFECT: dict[str, str | None] = {
-    "cross_resistance": "no_cross_resistance",
-    "reduced_efficacy": "no_cross_resistance",
-    "no_cross_resistance": "reduced_efficacy",
-    "collateral_sensitivity": None,
-    "resistance": None,
-}
 _CANCER = re.compile(
     r"cancer|carcinoma|tumou?r|neoplas|leuka?emia|lymphoma|myeloma|melanoma|sarcoma|glioma|blastoma|"
     r"mesothelioma|adenoma|NSCLC|SCLC|CRPC|GIST|AML|CML|ALL|CLL|HCC",
@@ -37,31 +30,34 @@ _SECTION = re.compile(
 
 def negated_before(units: list[Unit], trigger: int) -> bool:
     """A negation cue within a few units before the trigger, with no drug in between."""
+    negation = load_grammar().classes_with("negation")
     for j in range(trigger - 1, max(-1, trigger - 1 - NEGATION_WINDOW), -1):
         u = units[j]
         if u.unit in ("DRUG", "BREAK"):
             return False
-        if u.cue == "NEG":
+        if u.cue in negation:
             return True
     return False
 
 
-#: Cue classes that, right before the trigger, weaken it into something else ("diminished resistance to X").
-ATTENUATORS = {"LOWER_ADJ", "OVERCOME", "REVERSE"}
-
-
 def attenuated(units: list[Unit], trigger: int) -> bool:
-    """The trigger is modified by a decrease or reversal, which no effect of the schema expresses."""
-    if units[trigger].cue == "LOWER_ADJ":
+    """The trigger is weakened by an attenuator right before it ("diminished resistance to X").
+
+    A decrease or reversal of a relation is no effect of the schema. A comparative trigger
+    ("lower response") is itself an outcome, so it is not read as attenuated.
+    """
+    attenuators = load_grammar().classes_with("attenuator")
+    if units[trigger].cue in attenuators and units[trigger].cue in load_grammar().classes_with("outcome"):
         return False
     before = trigger - 1
     if before >= 0 and units[before].unit == "DRUG":  # "reverse [cisplatin] resistance"
         before -= 1
-    return before >= 0 and units[before].cue in ATTENUATORS
+    return before >= 0 and units[before].cue in attenuators
 
 
-def has_cue(units: list[Unit], cue: str) -> bool:
-    return any(u.cue == cue for u in units)
+def has_cue(units: list[Unit], classes: frozenset[str]) -> bool:
+    """Whether any unit is a cue of one of ``classes``."""
+    return any(u.cue in classes for u in units)
 
 
 def first_outcome(units: list[Unit], classes: dict[str, str]) -> tuple[str, int] | None:
@@ -117,13 +113,15 @@ class DocMemory:
 
     def update(self, units: list[Unit]) -> None:
         """Remember resistant populations and regimens introduced in this sentence."""
+        grammar = load_grammar()
+        marks_after, marks_before = grammar.classes_with("resistant_after"), grammar.classes_with("resistant_before")
         for i, u in enumerate(units):
             if u.unit != "DRUG" or u.mention is None:
                 continue
             after = units[i + 1] if i + 1 < len(units) else None
             before = units[i - 1] if i > 0 else None
-            if (after is not None and after.cue in ("AFFIX_RES", "RES_ADJ")) or (
-                before is not None and before.cue == "RES_TO"
+            if (after is not None and after.cue in marks_after) or (
+                before is not None and before.cue in marks_before
             ):
                 self.resistant = expand_agents(units, i)
             for agent in expand_agents(units, i):
@@ -131,18 +129,17 @@ class DocMemory:
                     self.regimen = agent
 
     def resolve(self, unit: Unit) -> list[Agent]:
-        if unit.cue == "ANA_CELLS":
+        """The agents an anaphor stands for ("these cells": the last resistant population)."""
+        grammar = load_grammar()
+        if unit.cue in grammar.classes_with("anaphor_population"):
             return list(self.resistant)
-        if unit.cue == "ANA_COMBO" and self.regimen is not None:
+        if unit.cue in grammar.classes_with("anaphor_regimen") and self.regimen is not None:
             return [self.regimen]
         return []
 
 
 #: words that end a clause rather than name a cancer site ("patients with and without", "cells treated or")
-_NOT_A_SITE = (
-    "a an the with without in of for to from by on at as than that which who were was is are be been or and not no "
-    "patients cells cell lines treated untreated resistant sensitive"
-).split()
+_NOT_A_SITE = sorted(load_grammar().word_list("not_a_site"))
 #: a word that may name a site: not one of those, nor a verb form in -ing/-ed ("treating lung, ...")
 _SITE_WORD = r"(?!(?:%s)\b)(?![A-Za-z-]+(?:ing|ed)\b)[A-Za-z][\w-]*" % "|".join(_NOT_A_SITE)
 _SITE = r"{w}(?: {w}| and {w})?".format(w=_SITE_WORD)

@@ -1,33 +1,28 @@
 """Cue lexicons: the words that signal a relation, its negation, hedging, mechanism and evidence.
 
-They live in ``miner/data/extract/cues.json`` so that covering a new phrasing is a
-data edit, not code.  Each phrase belongs to exactly one cue class (checked at
-load time), because the reader turns every matched phrase into one unit whose
-class the patterns test.  Affix classes (``AFFIX_*``, ``PREFIX_*``) are matched on
+They live in the extraction grammar (``miner/data/extract/grammar.yml``, read by
+:mod:`miner.extract.grammar`) so that covering a new phrasing is a data edit, not code.
+Each phrase belongs to exactly one cue class (checked at load time), because the reader
+turns every matched phrase into one unit whose class the patterns test.  Affix classes (``AFFIX_*``, ``PREFIX_*``) are matched on
 the parts of hyphenated tokens ("gefitinib-resistant", "post-abiraterone"),
 which the scispaCy tokenizer keeps whole.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 
 from miner.errors import MinerError
 
+if TYPE_CHECKING:  # pragma: no cover
+    from miner.extract.grammar import Grammar
+
 AFFIX_PREFIXES = ("AFFIX_", "PREFIX_")
-_CUE_FILE = "data/extract/cues.json"
-
-
-def _data_text(name: str) -> str:
-    return resources.files("miner").joinpath(name).read_text("utf-8")
 
 
 @dataclass
@@ -106,13 +101,23 @@ def _phrase_matcher(lex: CueLexicon, nlp: Language, table: str) -> PhraseMatcher
     return matcher
 
 
+def from_grammar(grammar: "Grammar") -> CueLexicon:
+    """The cue tables of a grammar, indexed for lookup."""
+    return CueLexicon.from_dict(
+        {
+            "classes": {name: c.words for name, c in grammar.classes.items()},
+            "evidence": grammar.evidence,
+            "mechanism_types": grammar.mechanism_types,
+            "gene_mechanism_types": grammar.gene_mechanism_types,
+            "processes": grammar.processes,
+        },
+        grammar.digest,
+    )
+
+
 @lru_cache(maxsize=1)
 def load_cues() -> CueLexicon:
-    """The packaged cue lexicon (cached)."""
-    text = _data_text(_CUE_FILE)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise MinerError(f"miner/{_CUE_FILE}: invalid JSON: {exc}") from exc
-    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]
-    return CueLexicon.from_dict(data, digest)
+    """The packaged cue lexicon (cached): the cue tables of the packaged grammar."""
+    from miner.extract.grammar import load_grammar
+
+    return from_grammar(load_grammar())

@@ -15,11 +15,11 @@ import re
 from dataclasses import dataclass, field
 
 from miner.extract.cues import CueLexicon
+from miner.extract.grammar import load_grammar
 from miner.extract.units import Unit
 
 _VARIANT = re.compile(r"^[A-Z]\d{1,4}(?:[A-Z]|del|ins|fs|\*)$|^(?:ex|exon)\s?\d+|del|ins", re.IGNORECASE)
 _SPLICE = re.compile(r"-V\d+$|\bv\d+$|Δ|delta", re.IGNORECASE)
-LINK_CUES = ("MECH_LINK", "MECH_ASSOC")
 LINK_WINDOW = 4  # units between a link cue and the gene
 WORD_WINDOW = 3  # units around the gene scanned for mechanism words
 _ANAPHORIC_START = re.compile(r"^\s*(this|these|such|the|that)\b", re.IGNORECASE)
@@ -107,11 +107,13 @@ def _process_after(units: list[Unit], i: int) -> int | None:
 
 def find_in_sentence(units: list[Unit], trigger: int, cues: CueLexicon) -> Mechanism | None:
     """A gene or process linked to the relation whose trigger unit is ``trigger``."""
+    grammar = load_grammar()
+    links, causes = grammar.classes_with("mechanism_link"), grammar.classes_with("mechanism_cause")
     # "... mediated by / due to / via GENE" after the trigger
     for i in range(trigger + 1, len(units)):
         if units[i].unit == "BREAK":
             break
-        if units[i].cue in LINK_CUES or units[i].cue == "CONFER":
+        if units[i].cue in links or units[i].cue in causes:
             for j in range(i + 1, min(len(units), i + 1 + LINK_WINDOW)):
                 if units[j].unit == "GENE":
                     return _make(units, j, cues)
@@ -125,7 +127,7 @@ def find_in_sentence(units: list[Unit], trigger: int, cues: CueLexicon) -> Mecha
     for i in range(trigger - 1, -1, -1):
         if units[i].unit == "BREAK":
             break
-        if units[i].cue == "CONFER":
+        if units[i].cue in causes:
             for j in range(i - 1, max(-1, i - 1 - LINK_WINDOW - 2), -1):
                 if units[j].unit == "GENE":
                     return _make(units, j, cues)
@@ -140,9 +142,12 @@ def find_in_next(units: list[Unit], text: str, cues: CueLexicon) -> Mechanism | 
         return None
     if any(u.unit == "DRUG" for u in units[:4]):
         return None
+    grammar = load_grammar()
+    openers = grammar.classes_with("mechanism_link") | grammar.classes_with("mechanism_cause") \
+        | grammar.classes_with("mechanism_noun")
     for i, u in enumerate(units):
-        if u.cue in LINK_CUES or u.cue in ("CONFER", "MECHANISM_NOUN"):
-            mech = find_in_sentence(units, i - 1 if u.cue == "MECHANISM_NOUN" else i - 1, cues)
+        if u.cue in openers:
+            mech = find_in_sentence(units, i - 1, cues)
             if mech is not None:
                 mech.from_next_sentence = True
                 return mech

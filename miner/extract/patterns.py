@@ -1,10 +1,10 @@
 """Relation patterns: a small declarative language compiled to spaCy ``Matcher`` patterns.
 
-Patterns live in ``miner/data/extract/patterns.json``; each has a name (which
-goes into ``Finding.rule``), an effect (fixed, or chosen by the trigger's cue
-class, or by an outcome cue found in the sentence), a kind and a base
-confidence.  A new construction is a new entry there.  Element syntax (one
-element per unit of :mod:`miner.extract.units`)::
+Rules live in the extraction grammar (``miner/data/extract/grammar.yml``, see
+:mod:`miner.extract.grammar`); each has a name (which goes into ``Finding.rule``), an
+effect (fixed, or chosen by the trigger's cue class, or by an outcome cue found in the
+sentence), a kind, a base confidence and named constraints.  A new construction is a
+new entry there.  Element syntax (one element per unit of :mod:`miner.extract.units`)::
 
     DRUG:prior     a drug/regimen/class mention playing the role "prior"
     DRUG|ANA:drug  a drug mention or an anaphor ("this combination") resolved to the regimen it names
@@ -21,21 +21,19 @@ Role positions are recovered with ``Matcher(..., with_alignments=True)``.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import json
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import resources
-from typing import Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from spacy.matcher import Matcher
 from spacy.vocab import Vocab
 
 from miner.errors import MinerError
 
-_PATTERN_FILE = "data/extract/patterns.json"
+if TYPE_CHECKING:  # pragma: no cover
+    from miner.extract.grammar import Grammar
+
 UNIT_TYPES = ("DRUG", "GENE", "DISEASE", "ANA")
 ROLES = ("drug", "prior", "mech", "cue")
 #: Cue classes the reader assigns itself (not from cues.json): mechanism processes, class descriptors.
@@ -71,10 +69,8 @@ class RelationPattern:
     effect: str = ""
     effect_by_cue: dict[str, str] = field(default_factory=dict)
     effect_by_sentence: dict[str, str] = field(default_factory=dict)
-    #: drug and prior may be members of one coordination ("cross-resistance between X and Y")
-    coordinated_roles: bool = False
-    #: the drug is a class read against itself ("cross-resistance among ARSIs"): prior = drug
-    within_class: bool = False
+    #: named constraints (registered in :mod:`miner.extract.constraints`) every match must pass
+    constraints: tuple[str, ...] = ()
     sequences: list[list[Element]] = field(default_factory=list)
 
 
@@ -145,41 +141,29 @@ def _expand(text: str, macros: dict[str, list[str]], depth: int = 0) -> list[lis
     return [list(itertools.chain.from_iterable(combo)) for combo in itertools.product(*options)]
 
 
-def compile_patterns(data: dict[str, Any], classes: set[str]) -> list[RelationPattern]:
-    """Parse and check the pattern file (errors name the pattern)."""
-    from miner.schema import EFFECTS, KINDS
-
-    classes = set(classes) | BUILTIN_CLASSES
-    macros = {k: list(v) for k, v in data.get("macros", {}).items()}
+def compile_rules(grammar: "Grammar") -> list[RelationPattern]:
+    """Compile the grammar's rules into element sequences (errors name the rule)."""
+    classes = set(grammar.classes) | BUILTIN_CLASSES
     out: list[RelationPattern] = []
-    seen: set[str] = set()
-    for entry in data.get("patterns", []):
-        name = entry.get("name", "")
-        if not name or name in seen:
-            raise MinerError(f"pattern name missing or repeated: {name!r}")
-        seen.add(name)
+    for rule in grammar.rules:
         rp = RelationPattern(
-            name=name,
-            kind=entry.get("kind", "acquired"),
-            confidence=float(entry.get("confidence", 0.7)),
-            effect=entry.get("effect", ""),
-            effect_by_cue=dict(entry.get("effect_by_cue", {})),
-            effect_by_sentence=dict(entry.get("effect_by_sentence", {})),
-            coordinated_roles=bool(entry.get("coordinated_roles", False)),
-            within_class=bool(entry.get("within_class", False)),
+            name=rule.name,
+            kind=rule.kind,
+            confidence=rule.confidence,
+            effect=rule.effect,
+            effect_by_cue=dict(rule.effect_by_cue),
+            effect_by_sentence=dict(rule.effect_by_sentence),
+            constraints=rule.constraints,
         )
-        effects = [rp.effect] if rp.effect else []
-        effects += list(rp.effect_by_cue.values()) + list(rp.effect_by_sentence.values())
-        if not effects or any(e not in EFFECTS for e in effects):
-            raise MinerError(f"pattern {name}: needs effect(s) from {', '.join(EFFECTS)}")
-        if rp.kind not in KINDS:
-            raise MinerError(f"pattern {name}: kind {rp.kind!r} not in {', '.join(KINDS)}")
-        for text in entry.get("patterns", []):
-            for seq in _expand(text, macros):
-                elements = [el for tok in seq for el in _element(tok, classes)]
+        for text in rule.patterns:
+            for seq in _expand(text, grammar.macros):
+                try:
+                    elements = [el for tok in seq for el in _element(tok, classes)]
+                except MinerError as exc:
+                    raise MinerError(f"rule {rule.name}: {exc}") from None
                 roles = [e.role for e in elements if e.role]
                 if "drug" not in roles:
-                    raise MinerError(f"pattern {name}: {text!r} has no DRUG:drug element")
+                    raise MinerError(f"rule {rule.name}: {text!r} has no DRUG:drug element")
                 rp.sequences.append(elements)
         out.append(rp)
     return out
@@ -249,13 +233,3 @@ def build_matcher(patterns: list[RelationPattern], vocab: Vocab, version: str) -
             matcher.add(f"{rp.name}#{n}", [[e.spec for e in seq]])
             entries.append((rp, seq, matcher))
     return PatternSet(patterns, entries, version)
-
-
-@lru_cache(maxsize=1)
-def load_pattern_data() -> tuple[dict[str, Any], str]:
-    text = resources.files("miner").joinpath(_PATTERN_FILE).read_text("utf-8")
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise MinerError(f"miner/{_PATTERN_FILE}: invalid JSON: {exc}") from exc
-    return data, hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]

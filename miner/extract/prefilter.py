@@ -17,13 +17,9 @@ from dataclasses import dataclass
 from spacy.language import Language
 
 from miner.extract.cues import CueLexicon
+from miner.extract.grammar import load_grammar
 from miner.extract.mentions import Resolver
 
-#: Cue classes whose presence makes a sentence worth parsing.
-TRIGGER_CLASSES = (
-    "XRES", "RES_NOUN", "RES_ADJ", "RES_TO", "SENS_UP", "SENS_KEPT", "REDUCED", "RETAINED", "PRIOR",
-    "SWITCH", "AFFIX_RES", "AFFIX_PRIOR", "AFFIX_NAIVE", "PREFIX_POST", "LIMIT_V", "SENS_DOWN",
-)
 MAX_NGRAM = 5
 #: Rough sentence ends: ., ! or ? followed by space and a capital/digit/bracket, or a line break.
 _SENT_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[])|\n+")
@@ -55,7 +51,8 @@ class Prefilter:
 
     def __post_init__(self) -> None:
         words = sorted(
-            {p.lower() for c in TRIGGER_CLASSES for p in self.cues.classes.get(c, [])} | set(self.extra_triggers),
+            {p.lower() for c in load_grammar().classes_with("trigger") for p in self.cues.classes.get(c, [])}
+            | set(self.extra_triggers),
             key=len,
             reverse=True,
         )

@@ -9,33 +9,48 @@ objects whose offsets point into the document text.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from miner.extract import constraints
 from miner.extract import context as ctx
-from miner.extract.combinations import Agent, expand_agents, group_indexes
+from miner.extract import findings as build
+from miner.extract.combinations import Agent, expand_agents
 from miner.extract.cues import CueLexicon, load_cues
+from miner.extract.grammar import Grammar, load_grammar
 from miner.extract.mechanism import Mechanism, find_in_next, find_in_sentence, from_gene_unit
 from miner.extract.mentions import Mention, Resolver, default_resolver, mention_from_ent
 from miner.extract.patterns import (
     PatternSet,
     RelationPattern,
     build_matcher,
-    compile_patterns,
+    compile_rules,
     literal_cue_words,
-    load_pattern_data,
     present_features,
 )
 from miner.extract.prefilter import Prefilter
 from miner.extract.units import Unit, build_units, gene_alias, units_doc
 from miner.schema import POLARITY, Finding
 
-#: Bumped when the reading code changes what it extracts (the data files carry their own digests).
-READER_VERSION = "6"
-HEDGE_PENALTY = 0.15
-ANAPHORA_PENALTY = 0.1
-NEXT_SENTENCE_PENALTY = 0.05
+
+@lru_cache(maxsize=1)
+def code_digest() -> str:
+    """A digest of the extraction code, so that the reader version follows code changes by itself."""
+    h = hashlib.sha1()
+    for f in sorted(resources.files("miner.extract").iterdir(), key=lambda p: p.name):
+        if f.name.endswith(".py"):
+            h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:10]
+
+
+def reader_version(grammar: Grammar) -> str:
+    """Identifies what the reader extracts: the grammar's version and digest plus the code's digest."""
+    return f"grammar-{grammar.version}-{grammar.digest}-code-{code_digest()}"
 
 
 @dataclass
@@ -61,8 +76,7 @@ class _Reading:
     effect: str
     negated: bool
     trigger: int
-    drugs: list[Agent]
-    priors: list[Agent]
+    pairs: list[tuple[Agent, Agent | None]]
     mechanism: Mechanism | None
     anaphora: bool
 
@@ -94,22 +108,6 @@ def _gene_in_disease(m: Mention, resolver: Resolver) -> Mention:
     return m
 
 
-def _coordinated(units: list[Unit], i: int) -> bool:
-    """Whether drug unit ``i`` is followed by "and/or/, (...) <drug>" within three units."""
-    joined = False
-    for u in units[i + 1 : i + 5]:
-        if u.cue == "JOIN_LIST":
-            joined = True
-        elif u.unit == "DRUG" and joined:
-            return True
-        elif u.unit == "BREAK" or u.text.lower() in _NEW_PHRASE:
-            return False  # "among ARSIs and between ARSIs and taxanes": a new phrase, not a list
-    return False
-
-
-_NEW_PHRASE = {"between", "among", "with", "to", "in", "of", "for", "versus", "vs"}
-
-
 class Reader:
     """Reads findings from parsed Docs with one pipeline, one cue lexicon and one pattern set."""
 
@@ -119,16 +117,19 @@ class Reader:
         resolver: Resolver | None = None,
         cues: CueLexicon | None = None,
         oncology_only: bool = True,
+        rules: list[str] | None = None,
     ) -> None:
+        """``rules`` restricts reading to the named rules (to test a rule on its own examples)."""
         self.nlp = nlp
         #: keep only findings whose agents are anticancer drugs, regimens or classes (lexicon flag)
         self.oncology_only = oncology_only
+        self.grammar = load_grammar()
         self.cues = cues or load_cues()
         self.resolver = resolver or default_resolver()
-        data, digest = load_pattern_data()
-        compiled = compile_patterns(data, set(self.cues.classes))
-        self.version = f"rules-{data.get('version', '0')}-{digest}-cues-{self.cues.digest}-reader-{READER_VERSION}"
-        self.patterns: PatternSet = build_matcher(compiled, nlp.vocab, self.version)
+        compiled = compile_rules(self.grammar)
+        self.version = reader_version(self.grammar)
+        chosen = [rp for rp in compiled if rules is None or rp.name in rules]
+        self.patterns: PatternSet = build_matcher(chosen, nlp.vocab, self.version)
         self.cue_matcher = self.cues.phrase_matcher(nlp)
         self.evidence_matcher = self.cues.evidence_matcher(nlp)
         self.prefilter = Prefilter(nlp, self.cues, self.resolver, literal_cue_words(compiled))
@@ -178,50 +179,53 @@ class Reader:
         self, rp: RelationPattern, roles: dict[str, int], units: list[Unit], nxt: _Sentence | None,
         memory: ctx.DocMemory,
     ) -> _Reading | None:
-        drug_i = roles["drug"]
-        trigger = roles.get("cue", drug_i)
-        if rp.effect:
-            effect = rp.effect
-        elif rp.effect_by_cue:
-            effect = rp.effect_by_cue.get(units[trigger].cue, "")
-        else:
-            found = ctx.first_outcome(units, rp.effect_by_sentence)
-            effect = found[0] if found else ""
-        if not effect:
+        """A match read in fixed steps: effect, vetoes, negation, arguments, constraints, mechanism."""
+        trigger = roles.get("cue", roles["drug"])
+        effect = self._effect(rp, units, trigger)
+        if not effect or self._vetoed(units, roles, trigger):
             return None
-        if ctx.attenuated(units, trigger):
-            return None
-        if "mech" in roles and ctx.negated_before(units, roles["mech"]):
-            return None  # "no KIT mutation was found in imatinib-resistant cells": the gene is ruled out
         negated = ctx.negated_before(units, trigger)
         if negated:
-            flipped = ctx.NEGATED_EFFECT.get(effect)
-            if flipped is None:
+            effect = ctx.NEGATED_EFFECT.get(effect) or ""
+            if not effect:
                 return None
-            effect = flipped
+        match = self._arguments(rp, roles, units, memory)
+        if match is None or not constraints.check(match):
+            return None
+        pairs = match.pairs if match.pairs is not None else [(d, p) for d in match.drugs for p in match.priors or [None]]
+        mech = self._mechanism(roles, units, trigger, effect, nxt)
+        return _Reading(rp, effect, negated, trigger, pairs, mech, match.anaphora)
+
+    @staticmethod
+    def _effect(rp: RelationPattern, units: list[Unit], trigger: int) -> str:
+        """The effect a match reads: fixed, by its trigger's class, or by the sentence's first outcome cue."""
+        if rp.effect:
+            return rp.effect
+        if rp.effect_by_cue:
+            return rp.effect_by_cue.get(units[trigger].cue, "")
+        found = ctx.first_outcome(units, rp.effect_by_sentence)
+        return found[0] if found else ""
+
+    @staticmethod
+    def _vetoed(units: list[Unit], roles: dict[str, int], trigger: int) -> bool:
+        """A weakened trigger ("diminished resistance"), or a mechanism ruled out ("no KIT mutation was found")."""
+        return ctx.attenuated(units, trigger) or ("mech" in roles and ctx.negated_before(units, roles["mech"]))
+
+    def _arguments(
+        self, rp: RelationPattern, roles: dict[str, int], units: list[Unit], memory: ctx.DocMemory
+    ) -> constraints.Match | None:
+        """The drug and prior agents of a match (lists and regimens expanded, anaphors resolved)."""
+        drug_i = roles["drug"]
         used = set(roles.values())
         anaphora = units[drug_i].unit == "ANA"
         drugs = memory.resolve(units[drug_i]) if anaphora else expand_agents(units, drug_i, used - {drug_i})
         drugs = self._agents(drugs)
         if not drugs:
             return None
-        if rp.within_class:
-            # one class, alone (not "between X and Y"): the statement relates its members to each other;
-            # after "in" a list distributes ("cross-resistance in HER2- and ER-targeted therapies": in each)
-            distributive = drug_i > 0 and units[drug_i - 1].text.lower() == "in"
-            if anaphora or any(len(a.mentions) != 1 or a.mentions[0].label != "DRUG_CLASS" for a in drugs):
-                return None
-            if not distributive and (len(drugs) != 1 or _coordinated(units, drug_i)):
-                return None
-        priors: list[Agent] = list(drugs) if rp.within_class else []
+        priors: list[Agent] = []
         if "prior" in roles:
             p = roles["prior"]
             if units[p].unit == "DRUG":
-                # the drug must not be coordinated with the prior ("resistant to X and Y" names two priors)
-                if not rp.coordinated_roles and any(
-                    drug_i in g for g in group_indexes(units, p, used - {p, drug_i})
-                ):
-                    return None
                 priors = expand_agents(units, p, used - {p})
             else:
                 priors = memory.resolve(units[p])
@@ -229,15 +233,20 @@ class Reader:
             priors = self._agents(priors)
             if not priors:
                 return None
-        mech: Mechanism | None = None
+        return constraints.Match(rp, roles, units, drugs, priors, anaphora)
+
+    def _mechanism(
+        self, roles: dict[str, int], units: list[Unit], trigger: int, effect: str, nxt: _Sentence | None
+    ) -> Mechanism | None:
+        """The pattern's own GENE:mech, else (for negative effects) a linked gene in this or the next sentence."""
         if "mech" in roles:
-            mech = from_gene_unit(units, roles["mech"], self.cues)
-        elif POLARITY.get(effect) == "negative":
-            # a link after "Y remained active ..." explains why Y works, not a resistance mechanism
-            mech = find_in_sentence(units, trigger, self.cues)
-            if mech is None and nxt is not None:
-                mech = find_in_next(nxt.units, nxt.span.text, self.cues)
-        return _Reading(rp, effect, negated, trigger, drugs, priors, mech, anaphora)
+            return from_gene_unit(units, roles["mech"], self.cues)
+        if POLARITY.get(effect) != "negative":
+            return None  # a link after "Y remained active ..." explains why Y works, not a resistance mechanism
+        mech = find_in_sentence(units, trigger, self.cues)
+        if mech is None and nxt is not None:
+            mech = find_in_next(nxt.units, nxt.span.text, self.cues)
+        return mech
 
     def _agents(self, agents: list[Agent]) -> list[Agent]:
         """The agents a finding may name (with ``oncology_only``, anticancer ones)."""
@@ -294,56 +303,29 @@ class Reader:
         evidence: str,
         memory: ctx.DocMemory,
     ) -> list[Finding]:
-        if ctx.has_cue(sent.units, "AIM"):
+        if ctx.has_cue(sent.units, self.grammar.classes_with("aim")):
             return []  # aims, questions and plans ("to determine whether ...") state no result
-        hedged = ctx.has_cue(sent.units, "HEDGE")
-        bidirectional = ctx.has_cue(sent.units, "BIDIR")
+        hedged = ctx.has_cue(sent.units, self.grammar.classes_with("hedge"))
+        bidirectional = ctx.has_cue(sent.units, self.grammar.classes_with("bidirectional"))
         cancer = ctx.cancer_in(sent.mentions, sent.text, sent.start) or memory.cancer
+        provenance = build.Provenance(doc_id, sent.text, sent.start, sent.end)
         best: dict[tuple[str, str], Finding] = {}
         for r in readings:
-            for drug in r.drugs:
-                for prior in r.priors or [None]:
-                    if r.pattern.within_class and prior is not drug:
-                        continue
-                    if prior is not None and not r.pattern.within_class and \
-                            {m.key for m in prior.mentions} & {m.key for m in drug.mentions}:
-                        continue  # "X plus Y after X": a regimen containing the prior is not read
-                    conf = r.pattern.confidence
-                    conf -= HEDGE_PENALTY if hedged else 0.0
-                    conf -= ANAPHORA_PENALTY if r.anaphora else 0.0
-                    if r.mechanism is not None and r.mechanism.from_next_sentence:
-                        conf -= NEXT_SENTENCE_PENALTY
-                    offsets = {"sentence": [sent.start, sent.end], "drug": list(drug.span)}
-                    if prior is not None:
-                        offsets["prior_drug"] = list(prior.span)
-                    m = r.mechanism
-                    if m is not None:
-                        offsets["mechanism"] = [m.start, m.end]
-                    finding = Finding(
-                        drug=drug.text,
-                        effect=r.effect,
-                        prior_drug=prior.text if prior is not None else "",
-                        mechanism=m.text if m is not None else "",
-                        drug_ids=drug.ids,
-                        prior_drug_ids=prior.ids if prior is not None else [],
-                        mechanism_genes=m.genes if m is not None else [],
-                        mechanism_type=m.type if m is not None else "unknown",
-                        kind="sequential" if prior is not None else r.pattern.kind,
-                        direction_bidirectional=bidirectional and r.effect != "resistance",
-                        hedged=hedged,
-                        negated=r.negated,
-                        evidence_level=evidence,
-                        cancer=cancer,
-                        doc_id=doc_id,
-                        sentence=sent.text,
-                        offsets=offsets,
-                        rule=r.pattern.name,
-                        confidence=round(max(0.05, min(1.0, conf)), 3),
-                    )
-                    key = (drug.key, prior.key if prior is not None else "")
-                    old = best.get(key)
-                    if old is None or finding.confidence > old.confidence:
-                        best[key] = finding
+            context = build.Context(hedged, bidirectional, r.negated, evidence, cancer)
+            for drug, prior in r.pairs:
+                if prior is not None and prior is not drug and \
+                        {m.key for m in prior.mentions} & {m.key for m in drug.mentions}:
+                    continue  # "X plus Y after X": a regimen containing the prior is not read
+                m = r.mechanism
+                conf = build.confidence(r.pattern.confidence, hedged, r.anaphora,
+                                        m is not None and m.from_next_sentence)
+                mech = build.MechanismArg(m.text, m.start, m.end, m.genes, m.type) if m is not None else None
+                finding = build.build(drug, prior, r.effect, r.pattern.kind, context, provenance,
+                                      r.pattern.name, conf, mech)
+                key = (drug.key, prior.key if prior is not None else "")
+                old = best.get(key)
+                if old is None or finding.confidence > old.confidence:
+                    best[key] = finding
         # one sentence states one direction: of "X ... Y" and "Y ... X" readings keep the more confident
         # (the first read on a tie)
         winner: dict[frozenset[str], tuple[str, str]] = {}
@@ -352,4 +334,3 @@ class Reader:
             if pair not in winner or f.confidence > best[winner[pair]].confidence:
                 winner[pair] = key
         return [f for key, f in best.items() if winner[frozenset(key)] == key]
-

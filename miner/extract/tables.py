@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from miner.extract import findings as build
 from miner.extract.context import evidence_level
 from miner.extract.cues import CueLexicon
 from miner.extract.mechanism import mechanism_type
@@ -83,6 +84,10 @@ class _Name:
     label: str
     ids: list[str]
     oncology: bool
+
+    @property
+    def span(self) -> tuple[int, int]:
+        return self.start, self.end
 
 
 def drug_names(cell: str, offset: int, resolver: Resolver) -> list[_Name]:
@@ -194,7 +199,7 @@ def _row_findings(
     if not priors or not drugs:
         return []
     both_ways = {p.text.lower() for p in priors} == {d.text.lower() for d in drugs}
-    mechanism, genes, mtype, mspan = "", [], "unknown", None
+    mech: build.MechanismArg | None = None
     mech_col = header.mechanism
     if mech_col is not None and got_drug[1] != header.later:  # cells shifted by an inserted empty cell
         filled = [k for k, c in enumerate(cells) if c.strip()]
@@ -204,10 +209,13 @@ def _row_findings(
         lead = len(raw) - len(raw.lstrip())
         mechanism = re.split(r"(?<=[.;])\s", raw.strip())[0].rstrip(".;")
         genes = _genes(mechanism, resolver)
-        mtype = mechanism_type(mechanism, genes, "", cues)
-        mspan = [offsets[mech_col] + lead, offsets[mech_col] + lead + len(mechanism)]
+        start = offsets[mech_col] + lead
+        mech = build.MechanismArg(mechanism, start, start + len(mechanism), genes,
+                                  mechanism_type(mechanism, genes, "", cues))
     low = row.text.lower()
     levels = {cat for cat, words in evidence_words.items() if any(w in low for w in words)}
+    context = build.Context(bidirectional=both_ways, evidence_level=evidence_level(levels), section="table")
+    provenance = build.Provenance(doc_id, row.text, row.start, row.start + len(row.text))
     out: list[Finding] = []
     seen: set[frozenset[str]] = set()
     for p in priors:
@@ -218,14 +226,6 @@ def _row_findings(
             if both_ways and pair in seen:
                 continue
             seen.add(pair)
-            offs = {"sentence": [row.start, row.start + len(row.text)], "drug": [d.start, d.end],
-                    "prior_drug": [p.start, p.end]}
-            if mspan is not None:
-                offs["mechanism"] = mspan
-            out.append(Finding(
-                drug=d.text, effect=header.effect, prior_drug=p.text, mechanism=mechanism, drug_ids=list(d.ids),
-                prior_drug_ids=list(p.ids), mechanism_genes=genes, mechanism_type=mtype, kind="sequential",
-                direction_bidirectional=both_ways, evidence_level=evidence_level(levels), doc_id=doc_id,
-                section="table", sentence=row.text, offsets=offs, rule=RULE, confidence=CONFIDENCE,
-            ))
+            out.append(build.build(d, p, header.effect, "sequential", context, provenance, RULE,
+                                   build.confidence(CONFIDENCE), mech))
     return out

@@ -20,12 +20,11 @@ from spacy.util import filter_spans
 from spacy.vocab import Vocab
 
 from miner.extract.cues import CueLexicon
+from miner.extract.grammar import load_grammar
 from miner.extract.mentions import Mention, Resolver
 
-#: Tokens a gap in a pattern may not cross: a new clause usually starts a new statement.
-CLAUSE_BREAKS = {";", "whereas", "while", "but", "although", "though", "however", "conversely", "unlike"}
-#: Cue classes that also end a gap: "X is effective in preventing Y resistance" says nothing about X after Y.
-BLOCKING_CUES = {"OVERCOME"}
+#: The class of the "+" unit made when "X+Y" is split (checked to have the regimen_join role in the tests).
+SPLIT_JOIN_CLASS = "JOIN_REGIMEN"
 _HYPHENS = "-\u2010\u2011\u2012\u2013"
 _SPLIT_HYPHEN = re.compile(f"[{_HYPHENS}]")
 _SPLIT_COMBO = re.compile(r"\s*(?:\+|/)\s*")
@@ -64,6 +63,11 @@ def build_units(
 ) -> list[Unit]:
     """Rewrite one parsed sentence as units (offsets shifted by ``base``)."""
     doc = sent.doc
+    grammar = load_grammar()
+    # tokens and cue classes a pattern gap may not cross: a new clause usually starts a new statement, and
+    # "X is effective in preventing Y resistance" says nothing about X after Y
+    clause_breaks, gap_breaks = grammar.word_list("clause_break"), grammar.classes_with("gap_break")
+    regimen_anaphors, not_agent = grammar.classes_with("anaphor_regimen"), grammar.classes_with("not_agent")
     cue_spans = _cue_spans(sent, cue_matches, doc.vocab)
     cue_tokens = {i for span in cue_spans for i in range(span.start, span.end)}
     # token index -> mention that starts there / covers it
@@ -123,7 +127,7 @@ def build_units(
             continue
         if i in cue_at:
             span = cue_at[i]
-            kind = "BREAK" if span.label_ in BLOCKING_CUES else ("ANA" if span.label_ == "ANA_COMBO" else "CUE")
+            kind = "BREAK" if span.label_ in gap_breaks else ("ANA" if span.label_ in regimen_anaphors else "CUE")
             units.append(Unit(span.text, base + span.start_char, base + span.end_char, kind, span.label_, None, i))
             i = span.end
             continue
@@ -139,12 +143,12 @@ def build_units(
             m = Mention(tok.text, base + tok.idx, base + tok.idx + len(tok), "GENE", "GENE", [gene])
             units.append(Unit(tok.text, m.start, m.end, "GENE", "", m, i))
         else:
-            kind = "BREAK" if tok.lower_ in CLAUSE_BREAKS else ""
+            kind = "BREAK" if tok.lower_ in clause_breaks else ""
             units.append(Unit(tok.text, base + tok.idx, base + tok.idx + len(tok), kind, "", None, i))
         i += 1
     # "chemotherapy-free", "steroid-sparing": the name does not denote an agent given
     for k in range(len(units) - 1):
-        if units[k].unit == "DRUG" and units[k + 1].cue == "AFFIX_NOT":
+        if units[k].unit == "DRUG" and units[k + 1].cue in not_agent:
             units[k].unit, units[k].mention = "", None
     demote_named_classes(units)
     distribute_class_head(units, resolver)
@@ -157,13 +161,14 @@ def distribute_class_head(units: list[Unit], resolver: Resolver) -> None:
     When gene units are listed right before a class whose name is "<target> <head>", each gene is looked up as
     "<gene> <head>"; the ones the lexicon knows become class units of their own.
     """
+    joins = load_grammar().classes_with("list_join")
     for k, u in enumerate(units):
         m = u.mention
         if u.unit != "DRUG" or m is None or m.label != "DRUG_CLASS":
             continue
         first = u.text.split(" ", 1)[0]
         dash = next((c for c in first if c in _HYPHENS), "")
-        if dash and k >= 2 and units[k - 1].cue == "JOIN_LIST" and units[k - 2].text[-1:] in _HYPHENS:
+        if dash and k >= 2 and units[k - 1].cue in joins and units[k - 2].text[-1:] in _HYPHENS:
             # "HER2- and ER-targeted therapies": the first member ends with the dash the head follows
             g, head = units[k - 2], u.text.split(dash, 1)[1]
             found = resolver.drug(g.text + head)
@@ -174,7 +179,7 @@ def distribute_class_head(units: list[Unit], resolver: Resolver) -> None:
             continue
         head = u.text.split(" ", 1)[1]
         j = k - 1
-        while j >= 0 and (units[j].cue == "JOIN_LIST" or units[j].unit == "GENE"):
+        while j >= 0 and (units[j].cue in joins or units[j].unit == "GENE"):
             g = units[j]
             if g.unit == "GENE":
                 found = resolver.drug(f"{g.text} {head}")
@@ -188,15 +193,6 @@ def _as_class(unit: Unit, name: str, ids: list[str], resolver: Resolver) -> None
     """Make ``unit`` the class ``name`` it stands for; its offsets stay those of the words as written."""
     unit.mention = Mention(name, unit.start, unit.end, "DRUG", "DRUG_CLASS", ids, resolver.oncology(ids))
     unit.unit = "DRUG"
-
-
-#: Words that introduce the members of a class just named ("platinum drugs such as cisplatin").
-EXAMPLE_WORDS = {"such as", "including", "e.g.", "e.g", "eg", "like", "namely", "i.e.", "especially", "particularly",
-                 "notably", "mainly", "by"}
-
-
-_BASED = {"based", "containing", "including"}
-_HEAD_NOUNS = {"regimen", "regimens", "drug", "drugs", "agent", "agents", "compound", "compounds"}
 
 
 def _named_drug(unit: Unit) -> bool:
@@ -214,6 +210,9 @@ def demote_named_classes(units: list[Unit]) -> None:
     convention, annotations/GUIDELINES.md). The class unit and the linking word become ``CLASS_DESC`` cues,
     which patterns may skip before a drug.
     """
+    grammar = load_grammar()
+    # "X-based chemotherapy"; head nouns between a class and its drug; words that introduce the members
+    based, head_nouns, example_words = grammar.word_list("based"), grammar.word_list("head_noun"), grammar.word_list("example")
     for k, u in enumerate(units):
         if u.unit != "DRUG" or u.mention is None or u.mention.label != "DRUG_CLASS":
             continue
@@ -223,12 +222,12 @@ def demote_named_classes(units: list[Unit]) -> None:
         for _ in range(2):
             last = before[-1] if before else None
             if last is None or last.unit or last.cue or not (last.text.isalpha() and last.text.islower()) \
-                    or last.text in _BASED:
+                    or last.text in based:
                 break
             before.pop()
         if before and (
             (before[-1].text == "(" and len(before) > 1 and _named_drug(before[-2]))
-            or (before[-1].text.lower().lstrip(_HYPHENS) in _BASED and len(before) > 1 and _named_drug(before[-2]))
+            or (before[-1].text.lower().lstrip(_HYPHENS) in based and len(before) > 1 and _named_drug(before[-2]))
         ):
             u.unit, u.mention, u.cue = "CUE", None, "CLASS_DESC"
             continue
@@ -236,19 +235,19 @@ def demote_named_classes(units: list[Unit]) -> None:
         while j < len(units) and units[j].text in {"(", ",", "["}:
             j += 1
         bracket = any(units[x].text in {"(", "["} for x in range(k + 1, j))
-        if j < len(units) and units[j].text.lower() in _HEAD_NOUNS and j + 1 < len(units) and _named_drug(units[j + 1]):
+        if j < len(units) and units[j].text.lower() in head_nouns and j + 1 < len(units) and _named_drug(units[j + 1]):
             j += 1  # "the chemotherapy regimen FOLFIRINOX": a head noun between class and drug
-        link = j < len(units) and units[j].text.lower() in EXAMPLE_WORDS
+        link = j < len(units) and units[j].text.lower() in example_words
         link_at = j
         if link:
             j += 1
             while j < len(units) and units[j].text in {",", ":"}:
                 j += 1
         if j < len(units) and _named_drug(units[j]) and (
-            link or bracket or j == k + 1 or units[j - 1].text.lower() in _HEAD_NOUNS
+            link or bracket or j == k + 1 or units[j - 1].text.lower() in head_nouns
         ):
             u.unit, u.mention, u.cue = "CUE", None, "CLASS_DESC"
-            if units[j - 1].text.lower() in _HEAD_NOUNS:
+            if units[j - 1].text.lower() in head_nouns:
                 units[j - 1].unit, units[j - 1].cue = "CUE", "CLASS_DESC"
             if link:
                 units[link_at].unit, units[link_at].cue = "CUE", "CLASS_DESC"
@@ -340,7 +339,7 @@ def _split_glued(tok: Token, cues: CueLexicon, resolver: Resolver, base: int) ->
                 for piece, found in zip(pieces, resolved):
                     s = text.index(piece, pos)
                     if out:
-                        out.append(Unit("+", start + pos, start + s, "CUE", "JOIN_REGIMEN", None, tok.i))
+                        out.append(Unit("+", start + pos, start + s, "CUE", SPLIT_JOIN_CLASS, None, tok.i))
                     m = Mention(piece, start + s, start + s + len(piece), "DRUG", found[0], found[1],  # type: ignore[index]
                                 resolver.oncology(found[1]))  # type: ignore[index]
                     out.append(Unit(piece, m.start, m.end, "DRUG", "", m, tok.i))

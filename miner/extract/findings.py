@@ -1,0 +1,108 @@
+"""One finding builder for every reader: the sentence reader, the table reader, the relation model.
+
+Whatever proposed a relation, a :class:`miner.schema.Finding` is assembled here, so that
+confidence, kind, direction flags and provenance offsets are decided in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from miner.schema import Finding
+
+HEDGE_PENALTY = 0.15
+ANAPHORA_PENALTY = 0.1
+NEXT_SENTENCE_PENALTY = 0.05
+
+
+class Argument(Protocol):
+    """A drug argument: its text as written, offsets in the document and lexicon ids."""
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def span(self) -> tuple[int, int]: ...
+
+    @property
+    def ids(self) -> list[str]: ...
+
+
+@dataclass
+class MechanismArg:
+    text: str
+    start: int
+    end: int
+    genes: list[str]
+    type: str = "unknown"
+
+
+@dataclass
+class Context:
+    """What the statement around a relation says about it (read once per sentence or table row)."""
+
+    hedged: bool = False
+    bidirectional: bool = False
+    negated: bool = False
+    evidence_level: str = "unknown"
+    cancer: str = ""
+    section: str = ""
+
+
+@dataclass
+class Provenance:
+    doc_id: str
+    sentence: str
+    start: int
+    end: int
+
+
+def confidence(base: float, hedged: bool = False, anaphora: bool = False, mechanism_from_next: bool = False) -> float:
+    """A rule's base confidence lowered for what makes a reading less certain, kept within [0.05, 1]."""
+    conf = base
+    conf -= HEDGE_PENALTY if hedged else 0.0
+    conf -= ANAPHORA_PENALTY if anaphora else 0.0
+    conf -= NEXT_SENTENCE_PENALTY if mechanism_from_next else 0.0
+    return round(max(0.05, min(1.0, conf)), 3)
+
+
+def build(
+    drug: Argument,
+    prior: Argument | None,
+    effect: str,
+    kind: str,
+    context: Context,
+    provenance: Provenance,
+    rule: str,
+    confidence: float,
+    mechanism: MechanismArg | None = None,
+) -> Finding:
+    """A finding with offsets for its sentence, arguments and mechanism; a prior makes it sequential."""
+    offsets = {"sentence": [provenance.start, provenance.end], "drug": list(drug.span)}
+    if prior is not None:
+        offsets["prior_drug"] = list(prior.span)
+    if mechanism is not None:
+        offsets["mechanism"] = [mechanism.start, mechanism.end]
+    return Finding(
+        drug=drug.text,
+        effect=effect,
+        prior_drug=prior.text if prior is not None else "",
+        mechanism=mechanism.text if mechanism is not None else "",
+        drug_ids=list(drug.ids),
+        prior_drug_ids=list(prior.ids) if prior is not None else [],
+        mechanism_genes=list(mechanism.genes) if mechanism is not None else [],
+        mechanism_type=mechanism.type if mechanism is not None else "unknown",
+        kind="sequential" if prior is not None else kind,
+        direction_bidirectional=context.bidirectional and effect != "resistance",
+        hedged=context.hedged,
+        negated=context.negated,
+        evidence_level=context.evidence_level,
+        cancer=context.cancer,
+        section=context.section,
+        doc_id=provenance.doc_id,
+        sentence=provenance.sentence,
+        offsets=offsets,
+        rule=rule,
+        confidence=confidence,
+    )
