@@ -46,8 +46,6 @@ def check_command(
     if unknown:
         console.print(f"[bold red]error:[/] no rule named {', '.join(unknown)} (see `miner rules list`)")
         raise typer.Exit(2)
-    for warning in grammar.warnings:
-        console.print(f"[yellow]warning:[/] {escape(warning)}")
     chosen = [r for r in grammar.rules if not rule or r.name in rule]
     n = sum(len(r.examples) + len(r.counter_examples) for r in chosen)
     with console.status(f"reading {n} example sentences of {len(chosen)} rules"):

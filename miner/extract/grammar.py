@@ -123,8 +123,6 @@ class Grammar:
     rules: list[Rule]
     version: str
     digest: str
-    #: problems that do not stop the reader (shown by `miner rules check`)
-    warnings: list[str] = field(default_factory=list)
     _by_role: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
     def classes_with(self, role: str) -> frozenset[str]:
@@ -233,27 +231,30 @@ def parse(data: dict[str, Any], digest: str = "") -> Grammar:
         rules=rules, version=str(data.get("version", "0")), digest=digest,
     )
     if not problems:
-        compile_problems, grammar.warnings = _check_patterns(grammar)
-        problems.extend(compile_problems)
+        problems.extend(_check_patterns(grammar))
     if problems:
         raise MinerError("extraction grammar: " + "; ".join(problems))
     return grammar
 
 
-def _check_patterns(grammar: Grammar) -> tuple[list[str], list[str]]:
+def _check_patterns(grammar: Grammar) -> list[str]:
     """Compile every rule, and check that whatever a rule can match passes the prefilter.
 
     The prefilter keeps a sentence only if it holds a trigger phrase, so every expanded pattern
-    sequence must require at least one trigger element (a trigger-class unit or a literal trigger
-    word), or read its effect from a trigger class found in the sentence.
+    sequence must require at least one trigger element (a trigger-class unit, or a literal word the
+    prefilter looks for), or read its effect from a trigger class found in the sentence.
     """
     from miner.extract.patterns import compile_rules
 
     try:
         compiled = compile_rules(grammar)
     except MinerError as exc:
-        return [str(exc)], []
+        return [str(exc)]
+    from miner.extract.patterns import literal_cue_words
+
     triggers = grammar.classes_with("trigger")
+    # the words the prefilter looks for: trigger-class phrases and words patterns mark as their cue
+    trigger_words = {w.lower() for c in triggers for w in grammar.classes[c].words} | literal_cue_words(compiled)
     problems: list[str] = []
     for rp in compiled:
         rule = grammar.rule(rp.name)
@@ -261,9 +262,9 @@ def _check_patterns(grammar: Grammar) -> tuple[list[str], list[str]]:
         if by_sentence and by_sentence <= triggers:
             continue
         for seq in rp.sequences:
-            if not any(el.needs and all((kind == "cue" and value in triggers)
-                                        or (kind == "word" and el.role == "cue" and "LOWER" in el.spec)
-                                        for kind, value in el.needs)
+            if not any(el.needs and all(value in (triggers if kind == "cue" else trigger_words)
+                                        for kind, value in el.needs if kind in ("cue", "word"))
+                       and any(kind in ("cue", "word") for kind, _ in el.needs)
                        for el in seq):
                 shown = " ".join(
                     "/".join(v for _k, v in sorted(el.needs)) or "~" for el in seq if el.needs
@@ -271,7 +272,7 @@ def _check_patterns(grammar: Grammar) -> tuple[list[str], list[str]]:
                 problems.append(f"rule {rp.name}: a sequence requires no trigger phrase, so the prefilter may "
                                 f"drop what it matches ({shown})")
                 break
-    return [], problems
+    return problems
 
 
 @lru_cache(maxsize=1)

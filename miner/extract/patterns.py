@@ -207,10 +207,10 @@ def _gaps_ok(seq: list[Element], align: list[int]) -> bool:
 
 
 def literal_cue_words(patterns: Iterable[RelationPattern]) -> frozenset[str]:
-    """Trigger words that patterns spell out as literals ("fails:cue") rather than through a cue class."""
+    """Trigger words that patterns spell out as literals ("fails:cue", "ineffective|RES_ADJ:cue")."""
     return frozenset(
-        w for rp in patterns for seq in rp.sequences for el in seq
-        if el.role == "cue" and "LOWER" in el.spec for w in el.spec["LOWER"]["IN"]
+        value for rp in patterns for seq in rp.sequences for el in seq if el.role == "cue"
+        for kind, value in el.needs if kind == "word"
     )
 
 
