@@ -34,6 +34,16 @@ def _occurrences(text: str, quote: str) -> list[int]:
     return starts
 
 
+def _retired_ids(gold_path: Path) -> set[str]:
+    """Ids listed in the gold changelog as removed, so that they are never given to another row."""
+    log = gold_path.parent / "CHANGELOG.md"
+    if not log.is_file():
+        return set()
+    import re
+
+    return set(re.findall(r"\bg\d{3}-\d{4}\b", log.read_text(encoding="utf-8")))
+
+
 def fill(review: str, reviews_dir: Path) -> int:
     text = (reviews_dir / REVIEW_FILES[review]).read_text(encoding="utf-8")
     gold_path = REPO / "annotations" / "gold" / f"review_{review}.jsonl"
@@ -47,7 +57,9 @@ def fill(review: str, reviews_dir: Path) -> int:
     rows = [json.loads(l) for l in gold_path.read_text(encoding="utf-8").splitlines() if l.strip()]
     problems, last = 0, 0
     used_ids = {r["id"] for r in rows if r.get("id")}
-    counter = 1
+    # new rows are numbered above every id ever used (also removed rows': their ids stay retired)
+    counter = 1 + max((int(i.rsplit("-", 1)[1]) for i in used_ids | _retired_ids(gold_path) if i.rsplit("-", 1)[1].isdigit()),
+                      default=0)
     for n, row in enumerate(rows, 1):
         quote = row.get("evidence_quote", "")
         offsets = row.setdefault("offsets", {})
