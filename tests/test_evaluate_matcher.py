@@ -117,3 +117,17 @@ def test_real_lexicon_keeps_taxane_siblings_apart(name):
     assert tki > 0 and broader == 0  # a subclass matches its gold class, not the other way round
     taxanes = pair_score(prepare(finding(name, "enzalutamide"), lex, "000"), prepare(finding("taxanes", "ARSIs"), lex, "000"))[0]
     assert taxanes > 0  # member of the class on both sides
+
+
+def test_via_class_tells_a_class_match_from_a_named_one():
+    from miner.evaluate.matcher import via_class
+
+    gold = prepare(finding("taxanes", "ARSIs"), LEX, "000")
+    drug = prepare(finding("docetaxel", "enzalutamide"), LEX, "000")
+    assert via_class(drug, gold) is True  # both sides filled by members of the gold classes
+    assert via_class(prepare(finding("taxanes", "ARSIs"), LEX, "000"), gold) is False  # the classes themselves
+    swapped_gold = prepare(finding("osimertinib", "EGFR-TKIs", direction_bidirectional=True), LEX, "000")
+    pred = prepare(finding("EGFR-TKIs", "osimertinib"), LEX, "000")
+    score, swapped = pair_score(pred, swapped_gold)
+    assert score > 0 and swapped and via_class(pred, swapped_gold, swapped) is False
+    assert via_class(prepare(finding("gefitinib", "osimertinib"), LEX, "000"), swapped_gold, True) is True

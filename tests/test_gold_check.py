@@ -247,7 +247,9 @@ def test_real_review_quote_offsets_with_real_lexicon(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.skipif(not list(DEFAULT_GOLD_DIR.glob("review_*.jsonl")), reason="no gold files yet")
-def test_real_gold_files_are_all_inspected():
+@pytest.mark.skipif(not REVIEW_001, reason="the reviews are not available in ../shared/seeds")
+def test_real_gold_files_pass_with_zero_errors():
+    """The committed review gold passes its own check (a lexicon change that stales ids fails here and in CI)."""
     from miner.evaluate.names import default_lexicon
 
     files = sorted(DEFAULT_GOLD_DIR.glob("review_*.jsonl"))
@@ -255,6 +257,23 @@ def test_real_gold_files_are_all_inspected():
     report = check(DEFAULT_GOLD_DIR, SHARED_DIR / "seeds", default_lexicon())
     assert report.rows == lines
     assert all(p.reason for p in report.problems)
+    assert report.errors == [], [f"{p.where}: {p.reason}" for p in report.errors[:10]]
+
+
+DEV_ROWS = DEFAULT_GOLD_DIR.parent / "dev" / "abstracts.jsonl"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not DEV_ROWS.is_file(), reason="no development abstracts file yet")
+@pytest.mark.skipif(not (SHARED_DIR / "data" / "crossres-abstracts").is_dir(), reason="crossres abstracts not available")
+def test_real_dev_abstracts_pass_with_zero_errors():
+    """The committed development abstracts: quotes at their offsets in Document.text, ids linked, documents listed."""
+    from miner.evaluate.names import default_lexicon
+
+    lines = sum(1 for line in DEV_ROWS.read_text(encoding="utf-8").splitlines() if line.strip())
+    report = check(DEV_ROWS, SHARED_DIR / "seeds", default_lexicon())
+    assert report.rows == lines
+    assert report.errors == [], [f"{p.where}: {p.reason}" for p in report.errors[:10]]
 
 
 def test_cli_rejects_bad_options_and_missing_gold(dirs, monkeypatch):
@@ -276,3 +295,106 @@ def test_cli_rejects_bad_options_and_missing_gold(dirs, monkeypatch):
     assert isinstance(no_gold.exception, MinerError) and "no .jsonl file" in str(no_gold.exception)
     no_reviews = check(gold, tmp / "nowhere", LEX)
     assert any("reviews directory not found" in p.reason for p in no_reviews.errors)
+
+
+# -- development abstracts (pmid:) and CIViC statements (civic:) ------------------------------------------
+
+ABSTRACT_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<PubmedArticleSet>
+<PubmedArticle><MedlineCitation Status="MEDLINE" Owner="NLM"><PMID Version="1">111</PMID><Article><Journal><JournalIssue>
+<PubDate><Year>2020</Year></PubDate></JournalIssue></Journal><ArticleTitle>Osimertinib after gefitinib</ArticleTitle><Abstract>
+<AbstractText Label="RESULTS">Gefitinib-resistant cells were cross-resistant to osimertinib.</AbstractText>
+<AbstractText Label="CONCLUSIONS">Osimertinib failed.</AbstractText></Abstract></Article></MedlineCitation></PubmedArticle>
+</PubmedArticleSet>
+"""
+
+
+def _abstract_text(path):
+    from miner.corpus.pubmed_xml import parse_pubmed_xml
+
+    return {d.doc_id: d.text for d in parse_pubmed_xml(path)}["pmid:111"]
+
+
+def dev_row(text, quote, drug, prior, n=1, doc_id="pmid:111", **kw):
+    start = text.find(quote)
+    row = {"id": f"a111-{n:02d}", "drug": drug, "prior_drug": prior, "effect": "cross_resistance", "evidence_quote": quote,
+           "offsets": {"evidence_quote": [start, start + len(quote)]}, "source": "gold", "doc_id": doc_id,
+           "kind": "sequential" if prior else "acquired", "drug_ids": ["D_OSI"], "prior_drug_ids": ["D_GEF"] if prior else [],
+           "refs": [], "references": []}
+    row.update(kw)
+    return row
+
+
+@pytest.fixture
+def abstracts(tmp_path):
+    xml = tmp_path / "abstracts.xml"
+    xml.write_text(ABSTRACT_XML, encoding="utf-8")
+    return xml
+
+
+def test_dev_rows_are_checked_against_the_abstract_text(tmp_path, abstracts):
+    text = _abstract_text(abstracts)
+    assert text.startswith("Osimertinib after gefitinib\n")  # title + newline + sections, as imported
+    good = dev_row(text, "Gefitinib-resistant cells were cross-resistant to osimertinib", "osimertinib", "Gefitinib")
+    moved = dev_row(text, "Osimertinib failed", "osimertinib", "", n=2, effect="resistance")
+    moved["offsets"]["evidence_quote"] = [0, len("Osimertinib failed")]
+    unknown = dev_row(text, "x", "osimertinib", "", n=3, doc_id="pmid:999", effect="resistance", evidence_quote="x")
+    other = dev_row(text, "x", "osimertinib", "", n=4, doc_id="doi:10.1/x", effect="resistance", evidence_quote="x")
+    gold = write_rows(tmp_path / "dev" / "abstracts.jsonl", [good, moved, unknown, other])
+    report = check(gold, tmp_path / "no_reviews_needed", LEX, abstracts=abstracts)
+    by_row = {p.where: p.reason for p in report.errors}
+    assert report.rows == 4 and "abstracts.jsonl:1" not in by_row
+    assert "evidence_quote is not at offsets [0, 18]" in by_row["abstracts.jsonl:2"] and "it occurs at" in by_row["abstracts.jsonl:2"]
+    assert "is not an abstract of abstracts.xml" in by_row["abstracts.jsonl:3"]
+    assert "expected text:review_NNN, pmid:<PMID> or civic:<evidence_id>" in by_row["abstracts.jsonl:4"]
+    missing = check(gold, tmp_path, LEX, abstracts=tmp_path / "none.xml.gz")
+    assert any("abstracts file not found" in p.reason for p in missing.errors)
+
+
+def test_dev_documents_list_must_name_every_row(tmp_path, abstracts):
+    text = _abstract_text(abstracts)
+    gold = write_rows(tmp_path / "dev" / "abstracts.jsonl",
+                      [dev_row(text, "Gefitinib-resistant cells were cross-resistant to osimertinib", "osimertinib", "Gefitinib")])
+    docs = write_rows(tmp_path / "dev" / "documents.jsonl", [{"doc_id": "pmid:111", "split": "dev"}])
+    assert check(gold.parent, tmp_path, LEX, abstracts=abstracts).errors == []
+    write_rows(docs, [{"doc_id": "pmid:222", "split": "dev"}])
+    report = check(gold.parent, tmp_path, LEX, abstracts=abstracts)
+    assert [p.reason for p in report.errors] == ["document pmid:111 is not in documents.jsonl"]
+    docs.write_text('{"doc_id": "pmid:111", "split": "test"}\n')
+    report = check(gold, tmp_path, LEX, abstracts=abstracts)
+    assert any(p.where == "documents.jsonl" and "not one of" in p.reason for p in report.errors)
+
+
+def test_civic_rows_are_checked_against_the_statement(tmp_path):
+    import gzip
+
+    civic = tmp_path / "civic.jsonl.gz"
+    with gzip.open(civic, "wt", encoding="utf-8") as fh:
+        fh.write(json.dumps({"evidence_id": 7, "pmid": "1", "text": "EGFR C797S confers resistance to osimertinib."}) + "\n")
+    text = "EGFR C797S confers resistance to osimertinib."
+    row = dev_row(text, "EGFR C797S confers resistance to osimertinib", "osimertinib", "", doc_id="civic:7",
+                  effect="resistance", id="c7-01")
+    bad = dict(row, id="c7-02", evidence_quote="EGFR C797S", mechanism="x")
+    gold = write_rows(tmp_path / "civic_rows.jsonl", [row, bad])
+    report = check(gold, tmp_path, LEX, civic_file=civic)
+    assert [p.where for p in report.errors] == ["civic_rows.jsonl:2"]
+    assert "evidence_quote is not at offsets" in report.errors[0].reason
+
+
+def test_cli_gold_check_on_a_dev_file(tmp_path, abstracts, monkeypatch):
+    text = _abstract_text(abstracts)
+    gold = write_rows(tmp_path / "dev" / "abstracts.jsonl",
+                      [dev_row(text, "Gefitinib-resistant cells were cross-resistant to osimertinib", "osimertinib", "Gefitinib")])
+    ok = _cli(monkeypatch, ["gold", "check", "--gold", str(gold), "--abstracts", str(abstracts)])
+    assert ok.exit_code == 0 and "1 rows, 0 failing" in ok.output
+    write_rows(gold, [dev_row(text, "nowhere to be found", "osimertinib", "Gefitinib", offsets={})])
+    bad = _cli(monkeypatch, ["gold", "check", "--gold", str(gold), "--abstracts", str(abstracts)])
+    assert bad.exit_code == 1 and "scripts/dev_fill.py" in bad.output
+
+
+def test_cli_default_source_paths_match_the_library():
+    import miner.cli.gold as cli
+    from miner.evaluate.civic import CIVIC_FILE
+    from miner.evaluate.gold import CROSSRES_XML
+
+    assert (cli.CROSSRES_XML, cli.CIVIC_FILE) == (CROSSRES_XML, CIVIC_FILE)

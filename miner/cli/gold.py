@@ -18,14 +18,19 @@ from rich.table import Table
 from miner.errors import MinerError
 from miner.config import GOLD_DIR as DEFAULT_GOLD_DIR
 from miner.config import REVIEWS_DIR as DEFAULT_REVIEWS_DIR
+from miner.config import SHARED_DIR
 from miner.schema import write_jsonl
 
 if TYPE_CHECKING:
     import pandas as pd
 
 console = Console()
+# the same defaults as miner.evaluate.gold.CROSSRES_XML / miner.evaluate.civic.CIVIC_FILE (not imported here:
+# importing miner.evaluate loads pandas and would slow every command's start)
+CROSSRES_XML = SHARED_DIR / "data" / "crossres-abstracts" / "crossres_abstracts.xml.gz"
+CIVIC_FILE = SHARED_DIR / "data" / "civic" / "civic_evidence_dev.jsonl.gz"
 gold_app = typer.Typer(
-    help="Gold set from the two seed reviews: link drug ids, check rows, list cited DOIs.",
+    help="Gold sets (the two seed reviews, the development abstracts): link drug ids, check rows, list cited DOIs.",
     no_args_is_help=True,
 )
 
@@ -66,15 +71,18 @@ def _table(df: pd.DataFrame, title: str, columns: list[str], limit: int | None =
 def gold_check(
     reviews: Path = typer.Option(DEFAULT_REVIEWS_DIR, "--reviews", help="Directory holding the review texts 000_*.txt and 001_*.txt."),
     gold: Path = GOLD_OPTION,
+    abstracts: Path = typer.Option(CROSSRES_XML, "--abstracts", help="PubMed XML of the development abstracts (rows with doc_id pmid:<PMID> quote its Document.text)."),
+    civic: Path = typer.Option(CIVIC_FILE, "--civic", help="CIViC evidence file (rows with doc_id civic:<evidence_id> quote its statements)."),
     warnings: bool = typer.Option(True, "--warnings/--no-warnings", help="Also list warnings (unlinked names, long quotes); they never fail the check."),
 ) -> None:
     """Validate every gold row: schema and enums, lexicon ids, duplicates, and that each
-    evidence_quote sits at its offsets in the review text. Exit 1 if any row fails."""
+    evidence_quote sits at its offsets in its document's text (a review, a development abstract
+    or a CIViC statement). Works on the review gold and on annotations/dev files alike. Exit 1 if any row fails."""
     from miner.evaluate import check
     from miner.evaluate.sources import jsonl_files
 
     jsonl_files(gold)  # fail fast on a wrong path, before loading the lexicon
-    report = check(gold, reviews, default_lexicon())
+    report = check(gold, reviews, default_lexicon(), abstracts=abstracts, civic_file=civic)
     shown = report.problems if warnings else report.errors
     if shown:
         table = Table(title="gold check", title_justify="left")
@@ -144,35 +152,53 @@ def evaluate_command(
     show: int = typer.Option(10, "--show", min=0, help="How many misses and false positives to print per list (full lists in --report)."),
     level: str = typer.Option("pair+effect", "--level", help="Level whose misses/false positives are printed: pair, pair+effect, pair+exact_effect or full."),
     kind: Optional[str] = typer.Option(None, "--kind", help="Score one kind of finding on both sides: sequential (every finding with a prior drug), acquired, primary, adaptive or multidrug."),
+    documents: Optional[Path] = typer.Option(None, "--documents", help="Documents the gold covers, including annotated documents without rows (JSONL of {\"doc_id\", \"split\"}). Default: documents.jsonl beside the gold, if any."),
+    split: Optional[str] = typer.Option(None, "--split", help="Score only the documents of this split of the documents list: train or dev."),
 ) -> None:
-    """Score predicted findings against the gold set: precision, recall and F1 at the levels
-    pair, pair+effect (by polarity), pair+exact_effect and full (pair+effect+mechanism), per effect and per review.
-    Matching is one-to-one and deterministic. `--kind sequential` scores only findings with a prior drug."""
+    """Score predicted findings against the gold set, per document: precision, recall and F1 at the levels
+    pair, pair+effect (by polarity), pair+exact_effect and full (pair+effect+mechanism), per effect and per review,
+    and for sequential and single-drug findings apart.
+    A prediction counts only against the gold rows of its own document; predictions on documents the gold does
+    not cover are not scored (counted, not false positives). Matching is one-to-one and deterministic."""
     from miner.evaluate import evaluate, write_report
-    from miner.evaluate.sources import load_findings
+    from miner.evaluate.sources import SPLITS, documents_beside, load_findings
 
     from miner.evaluate.matcher import LEVELS
 
     if level not in LEVELS:
         raise MinerError(f"--level must be one of {', '.join(LEVELS)}, got {level!r}")
+    if split is not None and split not in SPLITS:
+        raise MinerError(f"--split must be one of {', '.join(SPLITS)}, got {split!r}")
     if report is not None and report.suffix.lower() not in (".md", ".html", ".json"):
         raise MinerError(f"--report {report}: use a .md, .html or .json file name")
     gold_rows, predictions = load_findings(gold), load_findings(pred)
+    documents = documents if documents is not None else documents_beside(gold)
+    if documents is not None:
+        console.print(f"covered documents from {documents}")
     lexicon = default_lexicon()
     with _progress("matching", len(predictions)) as advance:
-        result = evaluate(gold_rows, predictions, review=review, lexicon=lexicon, progress=advance, kind=kind)
+        result = evaluate(gold_rows, predictions, review=review, lexicon=lexicon, progress=advance, kind=kind,
+                          documents=documents, split=split)
     s = result.scores
     overall = s[s.effect == "all"]
-    console.print(_table(overall, f"{result.n_gold} gold rows, {result.n_pred} predictions", ["level", "review", "tp", "fp", "fn", "precision", "recall", "f1"]))
+    title = f"{result.n_gold} gold rows, {result.n_pred} predictions on {len(result.documents)} covered document(s)"
+    console.print(_table(overall, title, ["level", "review", "tp", "fp", "fn", "precision", "recall", "f1"]))
+    slices = result.slices[result.slices.review == "all"]
+    console.print(_table(slices, "sequential (prior drug) and single-drug findings", ["level", "slice", "tp", "fp", "fn", "precision", "recall", "f1"]))
     per_effect = s[(s.effect != "all") & (s.review == "all") & (s.level.isin(["pair", "pair+exact_effect"]))]
     console.print(_table(per_effect, "per effect (gold effect for tp/fn, predicted effect for fp)", ["level", "effect", "tp", "fp", "fn", "precision", "recall", "f1"]))
+    if result.n_not_scored:
+        console.print(f"{result.n_not_scored} prediction(s) on {result.not_scored.doc_id.nunique()} document(s) "
+                      "the gold does not cover: not scored (listed in --report)")
     if show:
         misses = result.misses[result.misses.level == level]
         fps = result.false_positives[result.false_positives.level == level]
         console.print(_table(misses, f"misses at level {level} ({len(misses)}, first {min(show, len(misses))})", ["gold_id", "drug", "prior_drug", "effect", "evidence", "reason"], show))
         console.print(_table(fps, f"false positives at level {level} ({len(fps)}, first {min(show, len(fps))})", ["pred_id", "drug", "prior_drug", "effect", "sentence", "reason"], show))
     if report is not None:
-        meta = {"gold": str(gold), "pred": str(pred), "review": review or "all", "kind": kind or "all", "gold rows": result.n_gold, "predictions": result.n_pred}
+        meta = {"gold": str(gold), "pred": str(pred), "review": review or "all", "kind": kind or "all",
+                "documents": str(documents or ""), "split": split or "all", "gold rows": result.n_gold,
+                "predictions": result.n_pred, "not scored": result.n_not_scored}
         write_report(report, "miner evaluation", result.tables(), meta)
         console.print(f"report written to {report}")
 
@@ -185,8 +211,10 @@ def reconcile_command(
     min_confidence: float = typer.Option(0.0, "--min-confidence", min=0.0, max=1.0, help="Store mode: only findings at or above this confidence."),
     report: Optional[Path] = typer.Option(None, "--report", help="Write labels and gold support to a .md, .html or .json report."),
 ) -> None:
-    """Label mined findings confirmed / novel / conflicting against the gold set and report
-    which gold findings the corpus supports (with PMIDs). Labels are written back to the
+    """Label mined findings confirmed / novel / conflicting against the gold set, each with the gold ids it
+    rests on and a reason, and report which gold findings the corpus supports (with PMIDs). Findings from the
+    documents the gold was built from (the reviews) are never evidence for it and stay unlabelled; a class-level
+    gold row counts for a specific drug only when the mechanisms agree. Labels are written back to the
     store (default) or, with --pred, to --out."""
     from miner.evaluate import reconcile, write_report
     from miner.evaluate.sources import load_findings
@@ -211,12 +239,15 @@ def reconcile_command(
         result = reconcile(gold_rows, findings, lexicon=lexicon, progress=advance)
     counts = result.counts()
     console.print(" ".join(f"{k}: {counts.get(k, 0)}" for k in ("confirmed", "novel", "conflicting")))
+    if len(result.excluded):
+        console.print(f"{len(result.excluded)} finding(s) from the documents the gold set was built from "
+                      f"({', '.join(sorted(set(result.excluded.doc_id))[:3])}): not evidence for it, left unlabelled")
     supported = result.support[result.support.confirmed_by > 0]
     console.print(_table(supported, f"gold findings supported by corpus evidence ({len(supported)} of {len(result.support)})",
                          ["gold_id", "drug", "prior_drug", "effect", "confirmed_by", "pmids", "cited_pmid_confirms"], 30))
     if pred is None:
         with existing_store(ctx) as store:
-            store.set_status(dict(zip(result.labels.finding_id, result.labels.label)))
+            store.set_status({f.id: f.status for f in result.findings})  # "" for the excluded ones
         console.print(f"labels written to {db}")
     elif out is not None:
         write_jsonl(result.findings, out)

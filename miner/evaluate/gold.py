@@ -17,7 +17,8 @@ from typing import Any, Iterator
 
 from miner.errors import InputFileError, MinerError
 from miner.evaluate.names import LexiconLike, resolve_name
-from miner.evaluate.sources import jsonl_files, review_of, review_text
+from miner.evaluate.devset import CROSSRES_XML, abstract_texts
+from miner.evaluate.sources import documents_beside, jsonl_files, load_documents, review_of, review_text
 from miner.schema import jsonl_lines, validation_errors
 
 #: An evidence quote longer than this is flagged (the guidelines ask for ~250 characters).
@@ -98,7 +99,68 @@ def _offsets_well_formed(offsets: Any) -> bool:
     )
 
 
-def _check_offsets(data: dict[str, Any], text: str) -> list[str]:
+class DocumentTexts:
+    """The text a gold row quotes, by its doc_id; each source is read once, on first use.
+
+    :meth:`text` raises :class:`MinerError` with the reason when a document has no text here,
+    so that the check reports it on the row instead of stopping.
+    """
+
+    def __init__(self, reviews_dir: str | Path, abstracts: str | Path | None = None, civic_file: str | Path | None = None) -> None:
+        self.reviews_dir = Path(reviews_dir)
+        self.abstracts = Path(abstracts) if abstracts is not None else CROSSRES_XML
+        self.civic_file = Path(civic_file) if civic_file is not None else None
+        self._reviews: dict[str, str | MinerError] = {}
+        self._sources: dict[str, dict[str, str] | MinerError] = {}
+
+    def _source(self, name: str) -> dict[str, str]:
+        if name not in self._sources:
+            try:
+                self._sources[name] = self._load(name)
+            except MinerError as exc:
+                self._sources[name] = exc
+        found = self._sources[name]
+        if isinstance(found, MinerError):
+            raise found
+        return found
+
+    def _load(self, name: str) -> dict[str, str]:
+        if name == "pmid":
+            return abstract_texts(self.abstracts)
+        from miner.evaluate.civic import statement_texts
+
+        return statement_texts(self.civic_file)
+
+    def text(self, doc_id: str) -> str:
+        review = review_of(doc_id)
+        if review:
+            if review not in self._reviews:
+                try:
+                    self._reviews[review] = review_text(self.reviews_dir, review)
+                except MinerError as exc:
+                    self._reviews[review] = exc
+            found = self._reviews[review]
+            if isinstance(found, MinerError):
+                raise found
+            return found
+        prefix = doc_id.split(":", 1)[0] if ":" in doc_id else ""
+        if prefix == "pmid":
+            texts, where = self._source("pmid"), f"an abstract of {self.abstracts.name}"
+        elif prefix == "civic":
+            texts, where = self._source("civic"), "a CIViC evidence item"
+        else:
+            raise MinerError(f"doc_id {doc_id!r}: expected text:review_NNN, pmid:<PMID> or civic:<evidence_id>")
+        if doc_id not in texts:
+            raise MinerError(f"doc_id {doc_id!r} is not {where}")
+        return texts[doc_id]
+
+
+def _fill_tool(doc_id: str) -> str:
+    """The script that fills a row's mechanical fields (ids, offsets), for hints."""
+    return "scripts/dev_fill.py" if doc_id.startswith("pmid:") else "scripts/gold_fill.py"
+
+
+def _check_offsets(data: dict[str, Any], text: str, tool: str = "scripts/gold_fill.py") -> list[str]:
     """Each stored offset span must hold exactly the field it locates."""
     reasons = []
     offsets = data.get("offsets") or {}
@@ -106,18 +168,18 @@ def _check_offsets(data: dict[str, Any], text: str) -> list[str]:
     if not quote:
         reasons.append("evidence_quote is empty")
     elif "evidence_quote" not in offsets:
-        reasons.append("offsets.evidence_quote missing (run scripts/gold_fill.py)")
+        reasons.append(f"offsets.evidence_quote missing (run {tool})")
     for role, span in sorted(offsets.items()):
         expected = data.get(role, "")
         if not isinstance(expected, str) or not expected:
             continue
         start, end = span
         if end > len(text) or start > end:
-            reasons.append(f"offsets.{role} {span} outside the review ({len(text)} characters)")
+            reasons.append(f"offsets.{role} {span} outside the document ({len(text)} characters)")
             continue
         if text[start:end] != expected:
             found = text.find(expected)
-            hint = f"; it occurs at {found}" if found >= 0 else "; it does not occur in the review"
+            hint = f"; it occurs at {found}" if found >= 0 else "; it does not occur in the document"
             reasons.append(f"{role} is not at offsets {span} (text there: {_snippet(text[start:end])}){hint}")
     return reasons
 
@@ -182,12 +244,30 @@ def _duplicate_key(data: dict[str, Any]) -> tuple:
     )
 
 
-def check(gold: str | Path, reviews_dir: str | Path, lexicon: LexiconLike) -> CheckReport:
-    """Validate every gold row: schema and enums, ids, offsets against the review text, duplicates."""
+def check(
+    gold: str | Path,
+    reviews_dir: str | Path,
+    lexicon: LexiconLike,
+    *,
+    abstracts: str | Path | None = None,
+    civic_file: str | Path | None = None,
+) -> CheckReport:
+    """Validate every gold row: schema and enums, ids, offsets against its document's text, duplicates.
+
+    Review files (``review_NNN.jsonl``) hold rows of their review only.  A documents list beside the
+    gold (``documents.jsonl``) must be well formed and name the document of every row.
+    """
     report = CheckReport()
-    texts: dict[str, str | None] = {}
+    texts = DocumentTexts(reviews_dir, abstracts, civic_file)
     seen_ids: dict[str, str] = {}
     seen_content: dict[tuple, str] = {}
+    listed: dict[str, str] | None = None
+    documents = documents_beside(gold)
+    if documents is not None:
+        try:
+            listed = load_documents(documents)
+        except MinerError as exc:
+            report.problems.append(Problem(documents.name, "", str(exc)))
     for row in raw_rows(gold):
         report.rows += 1
 
@@ -198,26 +278,31 @@ def check(gold: str | Path, reviews_dir: str | Path, lexicon: LexiconLike) -> Ch
             add(row.error)
             continue
         data = row.data
+        doc_id = str(data.get("doc_id", ""))
+        tool = _fill_tool(doc_id)
         for err in validation_errors(data):
-            add("schema: " + err + (" (run scripts/gold_fill.py)" if "'id'" in err else ""))
+            add("schema: " + err + (f" (run {tool})" if "'id'" in err else ""))
         if data.get("source") != "gold":
-            add(f"source is {data.get('source')!r}, expected 'gold' (run scripts/gold_fill.py)")
-        review = review_of(str(data.get("doc_id", "")))
+            add(f"source is {data.get('source')!r}, expected 'gold' (run {tool})")
+        review = review_of(doc_id)
         file_review = review_of(row.file.stem)
-        if not review:
-            add(f"doc_id {data.get('doc_id', '')!r} names no review (expected text:review_NNN)")
+        if file_review and not review:
+            add(f"doc_id {doc_id!r} names no review (expected text:review_{file_review} in {row.file.name})")
         elif file_review and file_review != review:
-            add(f"doc_id {data['doc_id']!r} does not belong in {row.file.name}")
-        if review:
-            if review not in texts:
-                try:
-                    texts[review] = review_text(reviews_dir, review)
-                except MinerError as exc:
-                    texts[review] = None
-                    add(str(exc))
-            if texts[review] is not None and _offsets_well_formed(data.get("offsets")):
-                for reason in _check_offsets(data, texts[review]):
-                    add(reason)
+            add(f"doc_id {doc_id!r} does not belong in {row.file.name}")
+        elif not doc_id:
+            add("doc_id is empty")
+        else:
+            if listed is not None and doc_id not in listed:
+                add(f"document {doc_id} is not in {documents.name if documents else 'the documents list'}")
+            try:
+                text = texts.text(doc_id)
+            except MinerError as exc:
+                add(str(exc))
+            else:
+                if _offsets_well_formed(data.get("offsets")):
+                    for reason in _check_offsets(data, text, _fill_tool(doc_id)):
+                        add(reason)
         for item in [*_check_ids(data, lexicon), *_check_coherence(data, lexicon)]:
             if isinstance(item, Problem):
                 add(item.reason, item.severity)
@@ -226,7 +311,7 @@ def check(gold: str | Path, reviews_dir: str | Path, lexicon: LexiconLike) -> Ch
         numbers = {str(r.get("number")) for r in data.get("references", []) or [] if isinstance(r, dict)}
         missing = [r for r in data.get("refs", []) or [] if str(r) not in numbers]
         if missing:
-            add(f"refs {missing} not resolved in references (run scripts/gold_fill.py)")
+            add(f"refs {missing} not resolved in references (run {tool})")
         if len(data.get("evidence_quote", "") or "") > MAX_QUOTE:
             add(f"evidence_quote has {len(data['evidence_quote'])} characters (guideline: ~250)", "warning")
         row_id = row.row_id

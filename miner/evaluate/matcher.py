@@ -133,6 +133,20 @@ def mechanism_match(pred: Prepared, gold: Prepared) -> bool:
     return overlap >= MIN_TOKEN_OVERLAP
 
 
+def via_class(pred: Prepared, gold: Prepared, swapped: bool = False) -> bool:
+    """Does the pair match rest on a gold *class* that the prediction fills with a more specific agent?
+
+    True when a class component of the gold drug or prior drug is not named as such on the facing side
+    of the prediction (osimertinib for "EGFR TKIs"); ``swapped`` as returned by :func:`pair_score`.
+    """
+    facing = ((pred.prior, gold.drug), (pred.drug, gold.prior)) if swapped else ((pred.drug, gold.drug), (pred.prior, gold.prior))
+    for p_side, g_side in facing:
+        keys = {c.key for c in p_side}
+        if any(c.kind == "class" and c.key not in keys for c in g_side):
+            return True
+    return False
+
+
 def level_holds(level: str, pred: Prepared, gold: Prepared) -> bool:
     """Given a pair match, does the candidate also hold at ``level``?"""
     if level == "pair":

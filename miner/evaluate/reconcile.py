@@ -1,54 +1,71 @@
 """Reconciliation: what the gold set says about findings mined from PubMed abstracts.
 
-Each mined finding gets a label that exports can filter on:
+Each mined finding gets a label that exports can filter on, with the gold ids it rests on and a
+one-line reason:
 
 * ``confirmed``: its drug pair matches a gold row with the same effect polarity;
 * ``conflicting``: its pair matches gold rows only with a different polarity;
 * ``novel``: no gold row has its pair.
 
-Unlike evaluation this is many-to-one (any number of abstracts may confirm one gold
-row) and ignores documents: mined findings come from abstracts, gold rows from reviews.
-Each gold row is then reported with the PMIDs that confirm or contradict it, and
-whether one of those PMIDs is a reference the review cites for it.
+Unlike evaluation this is many-to-one (any number of abstracts may confirm one gold row) and
+ignores documents, with two rules that keep it honest:
+
+* the documents a gold set was built from (its rows' documents, e.g. the review texts) are never
+  corpus evidence for it: their findings get no label (listed in ``excluded``).  The rule lives
+  here, so ``miner reconcile`` and ``miner run`` label a store alike;
+* a gold row naming a drug *class* ("TKIs") counts for a specific drug of that class only when the
+  mechanisms agree (or neither names one): a pazopanib / BRAF V600E finding neither confirms nor
+  contradicts a generic TKI row about another mechanism.
+
+Each gold row is then reported with the PMIDs that confirm or contradict it, and whether one of
+those PMIDs is a reference the review cites for it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import pandas as pd
 
-from miner.evaluate.matcher import candidate_pairs
+from miner.evaluate.matcher import Prepared, candidate_pairs, mechanism_match, via_class
 from miner.evaluate.metrics import prepare_all
 from miner.evaluate.names import LexiconLike, default_lexicon
-from miner.evaluate.sources import FindingsSource, load_findings
+from miner.evaluate.sources import FindingsSource, document_key, load_findings
 from miner.schema import Finding
 
-LABEL_COLUMNS = ["finding_id", "doc_id", "pmid", "drug", "prior_drug", "effect", "label", "gold_ids"]
+LABEL_COLUMNS = ["finding_id", "doc_id", "pmid", "drug", "prior_drug", "effect", "label", "gold_ids", "reason"]
 SUPPORT_COLUMNS = [
     "gold_id", "review", "drug", "prior_drug", "effect", "confirmed_by", "pmids", "conflicting_pmids", "cited_pmid_confirms",
 ]
+EXCLUDED_COLUMNS = ["finding_id", "doc_id", "drug", "prior_drug", "effect", "reason"]
 
 
 @dataclass
 class ReconcileResult:
-    """Labels of the mined findings and the corpus support of each gold row."""
+    """Labels of the mined findings, the corpus support of each gold row, and the findings left unlabelled."""
 
     labels: pd.DataFrame
     support: pd.DataFrame
-    findings: list[Finding]  # the mined findings with ``status`` set
+    findings: list[Finding]  # every mined finding, ``status`` set ("" for the excluded ones)
+    #: findings from the gold's own documents (never evidence for it)
+    excluded: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=EXCLUDED_COLUMNS))
 
     def counts(self) -> dict[str, int]:
         return {k: int(v) for k, v in self.labels["label"].value_counts().sort_index().items()}
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {"labels": self.labels, "support": self.support}
+        return {"labels": self.labels, "support": self.support, "excluded": self.excluded}
 
 
 def pmid_of(doc_id: str) -> str:
     """"pmid:123" -> "123"; other document ids are returned unchanged."""
     return doc_id.split(":", 1)[1] if doc_id.startswith("pmid:") else doc_id
+
+
+def _ids(golds: list[Prepared], indices: list[int], n: int = 3) -> str:
+    ids = [golds[i].finding.id for i in indices]
+    return ", ".join(ids[:n]) + (f" and {len(ids) - n} more" if len(ids) > n else "")
 
 
 def reconcile(
@@ -57,26 +74,52 @@ def reconcile(
     lexicon: LexiconLike | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ReconcileResult:
-    """Label mined findings against the gold set (files, directories or lists of :class:`Finding`)."""
+    """Label mined findings against the gold set (files, directories or lists of :class:`Finding`).
+
+    Findings from the gold rows' own documents are excluded (status ""), see the module docstring.
+    """
     lexicon = lexicon if lexicon is not None else default_lexicon()
-    golds, preds = prepare_all(load_findings(gold), load_findings(pred), lexicon, None)
+    gold_rows, mined = load_findings(gold), load_findings(pred)
+    sources = {document_key(g.doc_id) for g in gold_rows}
+    evidence = [f for f in mined if document_key(f.doc_id) not in sources]
+    excluded = [f for f in mined if document_key(f.doc_id) in sources]
+    golds, preds = prepare_all(gold_rows, evidence, lexicon, None)
     pairs = candidate_pairs(preds, golds, same_review=False, progress=progress)
     same: dict[int, list[int]] = {}
     other: dict[int, list[int]] = {}
-    for g, p in sorted(pairs):
+    class_other_mechanism: dict[int, list[int]] = {}
+    through_class: set[tuple[int, int]] = set()
+    for (g, p), (_, swapped) in sorted(pairs.items()):
+        if via_class(preds[p], golds[g], swapped):
+            if not mechanism_match(preds[p], golds[g]):
+                class_other_mechanism.setdefault(p, []).append(g)
+                continue
+            through_class.add((g, p))
         (same if preds[p].polarity == golds[g].polarity else other).setdefault(p, []).append(g)
-    labels, labelled = [], []
+    labels = []
+    status: dict[str, str] = {}
     for j, pp in enumerate(preds):
         f = pp.finding
         if j in same:
-            label, gold_ids = "confirmed", [golds[g].finding.id for g in same[j]]
+            gs = same[j]
+            label = "confirmed"
+            reason = f"same drug pair and {pp.polarity} effect as gold {_ids(golds, gs)}"
+            if any((g, j) in through_class for g in gs):
+                reason += " (a class-level row counts: same mechanism)"
         elif j in other:
-            label, gold_ids = "conflicting", [golds[g].finding.id for g in other[j]]
+            gs = other[j]
+            label = "conflicting"
+            polarities = sorted({golds[g].polarity for g in gs})
+            reason = f"drug pair of gold {_ids(golds, gs)} but a {pp.polarity} effect against their {'/'.join(polarities)} one"
         else:
-            label, gold_ids = "novel", []
-        labelled.append(replace(f, status=label))
+            gs = []
+            label = "novel"
+            reason = (f"only class-level gold rows ({_ids(golds, class_other_mechanism[j])}) cover this pair, "
+                      "with another mechanism" if j in class_other_mechanism else "no gold row with this drug pair")
+        status[f.id] = label
         labels.append({"finding_id": f.id, "doc_id": f.doc_id, "pmid": pmid_of(f.doc_id), "drug": f.drug,
-                       "prior_drug": f.prior_drug, "effect": f.effect, "label": label, "gold_ids": gold_ids})
+                       "prior_drug": f.prior_drug, "effect": f.effect, "label": label,
+                       "gold_ids": [golds[g].finding.id for g in gs], "reason": reason})
     confirms: dict[int, set[str]] = {}
     contradicts: dict[int, set[str]] = {}
     for target, source in ((confirms, same), (contradicts, other)):
@@ -94,8 +137,12 @@ def reconcile(
         support.append({"gold_id": g.id, "review": gp.review, "drug": g.drug, "prior_drug": g.prior_drug,
                         "effect": g.effect, "confirmed_by": len(confirming), "pmids": confirming,
                         "conflicting_pmids": conflicting, "cited_pmid_confirms": bool(cited & set(confirming))})
+    excluded_rows = [{"finding_id": f.id, "doc_id": f.doc_id, "drug": f.drug, "prior_drug": f.prior_drug, "effect": f.effect,
+                      "reason": f"{f.doc_id} is a document the gold set was built from: not corpus evidence for it"}
+                     for f in excluded]
     return ReconcileResult(
         labels=pd.DataFrame(labels, columns=LABEL_COLUMNS),
         support=pd.DataFrame(support, columns=SUPPORT_COLUMNS),
-        findings=labelled,
+        findings=[replace(f, status=status.get(f.id, "")) for f in mined],
+        excluded=pd.DataFrame(excluded_rows, columns=EXCLUDED_COLUMNS),
     )
