@@ -2,6 +2,10 @@
 
 The refresh from PubMed (`miner corpus refresh`) lives in :mod:`miner.cli.corpus_refresh`
 and is attached to the same sub-app in :func:`register`.
+
+Everything that comes from a file or a record (titles, names, messages quoting them) is
+printed as plain text: rich would read "[/s]" or "[d-Ala2]" in an abstract as markup and
+crash or swallow it.  Read commands (stats, show) never create a store.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from typing import List, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from miner.errors import MinerError
@@ -31,6 +36,7 @@ err_console = Console(stderr=True)
 
 
 def _store(ctx: typer.Context):  # -> CorpusStore (imported lazily: keeps `miner --help` fast)
+    """The store of ``--db`` for commands that write to it (created if missing)."""
     from miner.cli.main import settings
     from miner.corpus import CorpusStore
 
@@ -55,10 +61,15 @@ def import_command(
     per_file: bool = typer.Option(
         False, "--per-file", help=f"One summary row per file even when more than {_MAX_FILE_ROWS} files were imported."
     ),
+    lenient: bool = typer.Option(
+        False, "--lenient",
+        help="Drop (and count) PubTator/BioC annotations whose offsets do not match the text, instead of rejecting "
+        "their file.",
+    ),
 ) -> None:
     """Import files into the corpus, one transaction per file.
 
-    A damaged file (truncated gzip, malformed XML, unknown format) is rejected whole, with the position of the damage; the other files are still imported. A tar archive is one unit. Re-importing is idempotent. Exit code 1 if any file failed.
+    A damaged file (truncated gzip, malformed XML, a record cut short, unknown format, NUL characters, annotations whose offsets do not match the text) is rejected whole, with the position of the damage; the other files are still imported. A tar archive is one unit. Re-importing is idempotent. Exit code 1 if any file failed. Another import writing to the same store is waited for.
     """
     from miner.cli.main import settings
     from miner.corpus import import_paths
@@ -69,7 +80,7 @@ def import_command(
             raise MinerError("nothing to import: give files or directories, or set [corpus] import_paths in miner.toml")
     with _store(ctx) as store:
         before = store.count()
-        report = import_paths(store, paths, progress=progress and console.is_terminal)
+        report = import_paths(store, paths, progress=progress and console.is_terminal, lenient=lenient)
         after = store.count()
     table = Table(title="Import", title_justify="left")
     for col in ("file", "format", "inserted", "updated", "unchanged", "deleted", "status"):
@@ -80,10 +91,14 @@ def import_command(
     if per_file or len(shown) <= _MAX_FILE_ROWS:
         for f in shown:
             status = "[red]failed[/]" if f.failed else ("[dim]skipped[/]" if f.skipped else "[green]ok[/]")
-            if f.note:
-                status += f" ({f.note})"
+            notes = [f.note] if f.note else []
+            if f.dropped:
+                notes.append(f"{f.dropped} annotation(s) dropped")
+            if notes:
+                status += f" ({escape('; '.join(notes))})"
             table.add_row(
-                Path(f.path).name, f.format, str(f.inserted), str(f.updated), str(f.unchanged), str(f.deleted), status
+                escape(Path(f.path).name), f.format, str(f.inserted), str(f.updated), str(f.unchanged), str(f.deleted),
+                status,
             )
     else:  # many files (a directory of efetch records): one row per command-line argument
         for origin in dict.fromkeys(f.origin for f in shown):
@@ -92,7 +107,7 @@ def import_command(
             n_failed = sum(f.failed for f in group)
             sums = [str(sum(getattr(f, k) for f in group if not f.failed)) for k in _COUNTS]
             status = f"[red]{n_failed} failed[/]" if n_failed else "[green]ok[/]"
-            table.add_row(f"{origin} ({len(group)} files)", formats, *sums, status)
+            table.add_row(f"{escape(origin)} ({len(group)} files)", formats, *sums, status)
     table.add_row(
         "[bold]total[/]", "", *(str(report.total(n)) for n in _COUNTS), f"{len(report.failed)} failed",
     )  # fmt: skip
@@ -100,8 +115,12 @@ def import_command(
     if skipped and not show_skipped:
         console.print(f"{len(skipped)} file(s) in directories skipped (not a corpus format); --show-skipped lists them.")
     console.print(f"live documents: {before} -> {after}")
+    dropped = report.total("dropped")
+    if dropped:
+        console.print(f"{dropped} annotation(s) dropped (--lenient): their offsets did not match the text.")
     for f in report.failed:
-        err_console.print(f"[bold red]failed:[/] {f.error} (nothing from this file was stored)", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]failed:[/] {escape(f.error)} (nothing from this file was stored)",
+                          highlight=False, soft_wrap=True)
     if report.failed:
         raise typer.Exit(1)
 
@@ -123,7 +142,8 @@ def add_text_command(
     doc = read_text_document(file, name)
     with _store(ctx) as store, store.transaction():
         outcome = store.upsert(doc)
-    console.print(f"{doc.doc_id}: {outcome} ({len(doc.text)} characters) \u2014 {doc.display_title[:80]}")
+    console.print(f"{doc.doc_id}: {outcome} ({len(doc.text)} characters) \u2014 {doc.display_title[:80]}",
+                  markup=False, highlight=False)
 
 
 @corpus_app.command("stats")
@@ -132,22 +152,22 @@ def stats_command(
     as_json: bool = typer.Option(False, "--json", help="Print JSON (key `documents` = live documents)."),
 ) -> None:
     """Corpus counts: live and deleted documents, with/without abstract, by source, last refresh per query."""
-    with _store(ctx) as store:
+    from miner.cli.main import existing_store, settings  # a read command: no store is an error, never created
+
+    with existing_store(ctx) as store:
         stats = store.stats()
     if as_json:
         typer.echo(json.dumps(stats, indent=2, ensure_ascii=False))
         return
-    from miner.cli.main import settings
-
-    table = Table(title=f"Corpus {settings(ctx).db}", title_justify="left")
+    table = Table(title=escape(f"Corpus {settings(ctx).db}"), title_justify="left")
     table.add_column("what")
     table.add_column("count", justify="right")
     for key in ("documents", "with_abstract", "without_abstract", "deleted", "findings"):
         table.add_row(key.replace("_", " "), str(stats[key]))
     for source, n in stats["by_source"].items():
-        table.add_row(f"  source: {source or '(none)'}", str(n))
+        table.add_row(escape(f"  source: {source or '(none)'}"), str(n))
     for query, last in stats["queries"].items():
-        table.add_row(f"  query {query}: last refresh", str(last or "never completed"))
+        table.add_row(escape(f"  query {query}: last refresh"), escape(str(last or "never completed")))
     console.print(table)
 
 
@@ -160,7 +180,9 @@ def show_command(
     """Show one document: metadata and the text later stages read."""
     if doc_id.isdigit():
         doc_id = f"pmid:{doc_id}"
-    with _store(ctx) as store:
+    from miner.cli.main import existing_store
+
+    with existing_store(ctx) as store:
         doc = store.get(doc_id)
         info = store.record_info(doc_id)
     if doc is None or info is None:
@@ -168,7 +190,8 @@ def show_command(
     if as_json:
         typer.echo(json.dumps({**doc.to_dict(), **info, "text": doc.text}, indent=2, ensure_ascii=False))
         return
-    console.print(f"[bold]{doc.doc_id}[/]" + ("  [red](deleted)[/]" if info["deleted"] else ""), highlight=False)
+    console.print(f"[bold]{escape(doc.doc_id)}[/]" + ("  [red](deleted)[/]" if info["deleted"] else ""),
+                  highlight=False)
     rows = [
         ("title", doc.display_title),
         ("journal", doc.journal),
@@ -187,7 +210,7 @@ def show_command(
     ]
     for key, value in rows:
         if value:
-            console.print(f"[bold]{key:>11}[/] {value}", highlight=False, soft_wrap=True)
+            console.print(f"[bold]{key:>11}[/] {escape(value)}", highlight=False, soft_wrap=True)
     console.print()
     if doc.has_abstract:
         console.print(doc.abstract, highlight=False, markup=False)

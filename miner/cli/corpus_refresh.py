@@ -32,7 +32,7 @@ class _RichProgress:
         self._progress.advance(self._task, n)
 
     def note(self, text: str) -> None:
-        self._progress.console.print(text, highlight=False)
+        self._progress.console.print(text, highlight=False, markup=False)
 
 
 def add_refresh_command(corpus_app: typer.Typer) -> None:
@@ -70,7 +70,7 @@ def add_refresh_command(corpus_app: typer.Typer) -> None:
 
         Needs a contact e-mail (NCBI_EMAIL, or email under \[ncbi] in miner.toml); uses NCBI_API_KEY when set (10 instead of 3 requests/s). MINER_EUTILS_URL redirects to a mirror or proxy.
 
-        Each batch is committed together with its progress, so after Ctrl-C, a kill or a network failure the same command continues where it stopped.
+        Each batch is committed together with its progress, so after Ctrl-C, a kill or a network failure the same command continues where it stopped. Records a search lists but PubMed does not serve (after refetches) are recorded and fetched by the next run; until then the run exits with code 1.
         """
         from miner.cli.main import settings as get_settings
         from miner.corpus.entrez import EntrezClient
@@ -140,6 +140,8 @@ def add_refresh_command(corpus_app: typer.Typer) -> None:
             for line in s.lines():
                 typer.echo(line)
         typer.echo(f"corpus: {_count(cfg.db)} documents")
+        if any(s.gaps for s in summaries):  # records PubMed listed but did not serve: not a success
+            raise typer.Exit(1)
 
 
 def _show_retries_above_the_bar() -> None:

@@ -65,6 +65,9 @@ def existing_store(ctx: typer.Context):  # -> CorpusStore, imported lazily to ke
     from miner.corpus.store import CorpusStore
 
     db = settings(ctx).db
+    if not Path(db).parent.is_dir():  # a mistyped --db / MINER_DB: say so rather than create anything
+        raise MinerError(f"{db}: no corpus store yet: its directory {Path(db).parent} does not exist "
+                         "(check --db or MINER_DB)")
     if not Path(db).is_file():
         raise MinerError(f"{db}: no corpus store yet (import documents with `miner corpus import` or run "
                          "`miner run`, or pass --db)")
@@ -72,10 +75,13 @@ def existing_store(ctx: typer.Context):  # -> CorpusStore, imported lazily to ke
 
 
 def _register_all() -> None:
-    from miner.cli import corpus, curation, extract, gold, models, nlp, pipeline, rules
+    from miner.cli import ask, corpus, curation, extract, gold, models, nlp, pipeline, rules
 
-    for module in (corpus, nlp, models, gold, extract, rules, curation, pipeline):
+    for module in (corpus, nlp, models, gold, extract, rules, curation, pipeline, ask):
         module.register(app)
+    from miner.cli import scale  # whole-PubMed runs on Dask (issue 18)
+
+    scale.register(app)
 
 
 _register_all()

@@ -1,8 +1,9 @@
 """Format sniffing from file content (extensions lie: ``.txt`` may be MEDLINE or PubTator).
 
 Reads the first few kilobytes (decompressed if gzip) and recognises PubMed XML, BioC
-XML/JSON, MEDLINE text and PubTator.  Anything else is rejected with a message that
-says what the file looked like.
+XML/JSON, MEDLINE text and PubTator, in UTF-8 or UTF-16 (which XML declares and which
+Windows tools write: its zero bytes are not "binary data").  Anything else is rejected
+with a message that says what the file looked like.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from miner.corpus.fileio import head_bytes
+from miner.corpus.fileio import head_bytes, utf16_codec
 from miner.errors import InputFileError
 
 FORMATS = ("pubmed_xml", "bioc_xml", "bioc_json", "medline", "pubtator")
@@ -34,8 +35,15 @@ def _xml_root(head: bytes) -> str | None:
     return m.group(1).decode("ascii", "replace") if m else None
 
 
+def as_utf8(head: bytes) -> bytes:
+    """``head`` re-encoded as UTF-8 if it is UTF-16 text (see :func:`miner.corpus.fileio.utf16_codec`)."""
+    codec = utf16_codec(head)
+    return head.decode(codec, "ignore").encode("utf-8") if codec else head
+
+
 def sniff(head: bytes) -> str | None:
     """The format of content starting with ``head``, or None if unrecognised."""
+    head = as_utf8(head)
     if head.startswith(b"\xef\xbb\xbf"):
         head = head[3:]
     stripped = head.lstrip()
@@ -59,6 +67,7 @@ def sniff(head: bytes) -> str | None:
 
 def describe(head: bytes) -> str:
     """A short human description of unrecognised content, for the error message."""
+    head = as_utf8(head)
     stripped = head.lstrip(b"\xef\xbb\xbf").lstrip()
     if not stripped:
         return "the file is empty"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -122,3 +123,74 @@ def pmid_doc_id(pmid: str) -> str:
     """The doc_id of a PubMed record (leading zeros dropped so ids compare equal)."""
     pmid = pmid.strip()
     return "pmid:" + (pmid.lstrip("0") or "0")
+
+
+#: A PMID as PubMed writes it: ASCII digits (``str.isdigit`` also accepts "¹" or fullwidth digits).
+_PMID = re.compile(r"[0-9]{1,12}")
+#: The id of a document that is not a PubMed record (``text:<id>``): printable ASCII, no spaces.
+_NAMED_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/+-]{0,199}")
+#: Highest PMID accepted (PubMed is at 40 million; this leaves room and keeps junk out).
+MAX_PMID = 10**10
+
+
+def parse_pmid(raw: str | None) -> str | None:
+    """The PMID in ``raw`` without leading zeros, or None if it is not one (digits only, not 0)."""
+    text = (raw or "").strip()
+    if not _PMID.fullmatch(text) or not 0 < int(text) < MAX_PMID:
+        return None
+    return text.lstrip("0")
+
+
+def doc_id_for(raw_id: str) -> str | None:
+    """``pmid:N`` for a PMID, ``text:<id>`` for another plain ASCII id (PubTator/BioC), None for anything else."""
+    raw_id = raw_id.strip()
+    pmid = parse_pmid(raw_id)
+    if pmid is not None:
+        return pmid_doc_id(pmid)
+    if _PMID.fullmatch(raw_id) or not _NAMED_ID.fullmatch(raw_id):
+        return None  # 0, a PMID out of range, or an id with spaces, control or non-ASCII characters
+    return f"text:{raw_id}"
+
+
+def text_problem(text: str) -> str | None:
+    """Why ``text`` cannot be stored (a NUL character, an unpaired surrogate), or None.
+
+    NUL ends strings in much of what reads the store later, and lone surrogates (possible
+    only from JSON escapes) cannot be encoded at all; both mean a damaged file.
+    """
+    nul = text.find("\x00")
+    if nul >= 0:
+        return f"NUL character (U+0000) at character {nul + 1}"
+    if text.isascii():  # constant time in CPython: most fields need no encoding test
+        return None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"unpaired surrogate U+{ord(text[exc.start]):04X} at character {exc.start + 1}"
+    return None
+
+
+def document_problem(doc: Document) -> str | None:
+    """Why ``doc`` cannot be stored as it is (damaged text, annotations outside the text), or None.
+
+    The last check before a record reaches the store, whatever format it came from.
+    """
+    for name in CONTENT_FIELDS:
+        value = getattr(doc, name)
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            if isinstance(item, str):
+                problem = text_problem(item)
+                if problem:
+                    return f"{name.replace('_', ' ')}: {problem}"
+    size = len(doc.text)
+    for ann in doc.annotations:
+        start, end = ann.get("start"), ann.get("end")
+        if not (isinstance(start, int) and isinstance(end, int) and 0 <= start <= end <= size):
+            return (f"annotation {str(ann.get('text', ''))[:40]!r} at {start}-{end} lies outside the text "
+                    f"({size} characters)")
+        for value in ann.values():
+            problem = text_problem(value) if isinstance(value, str) else None
+            if problem:
+                return f"annotation {str(ann.get('text', ''))[:40]!r}: {problem}"
+    return None

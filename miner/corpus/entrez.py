@@ -6,12 +6,15 @@ configurable base URL) and parses the XML answers with ``Bio.Entrez.read``.
 Every attempt of every request passes through one :class:`RateLimiter` shared by
 the whole process, so retries and parallel callers never exceed NCBI's limit
 (3 requests/s without an API key, 10 with one).  The API key travels only in
-POST bodies and is masked in every message this module produces.
+POST bodies and is masked in every message this module produces.  Every attempt
+has two bounds: a socket timeout per read and an overall deadline, because a
+server that trickles its answer a byte at a time never trips the first.
 """
 
 from __future__ import annotations
 
 import email.utils
+import functools
 import http.client
 import io
 import logging
@@ -43,6 +46,8 @@ RATE_WITH_KEY = 10
 PUBMED_MAX_RETRIEVABLE = 9999
 TOOL = "miner"
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+#: Seconds one attempt may take from connecting to the last byte (an efetch of 500 records is a few MB).
+DEFAULT_DEADLINE = 300.0
 
 
 class EntrezError(MinerError):
@@ -57,6 +62,92 @@ class EntrezError(MinerError):
 
 class BadResponse(Exception):
     """A response body that is not what was asked for (truncated or malformed XML): refetch it."""
+
+
+class DeadlineExceeded(TimeoutError):
+    """One attempt did not complete within the client's overall deadline."""
+
+
+class _Deadline:
+    """Shuts one attempt's connection down when its deadline passes.
+
+    A socket timeout bounds each read, not the request: a server that sends a byte every
+    few seconds would hold a refresh forever.  Shutting the socket down from a timer ends
+    whichever read is blocked (headers or body), and :attr:`expired` tells why it ended.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._sock: socket.socket | None = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> "_Deadline":
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+    def attach(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sock = sock
+            if self.expired:
+                self._shutdown()
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            self._shutdown()
+
+    def _shutdown(self) -> None:
+        if self._sock is not None:
+            try:  # the plain socket's shutdown: an SSL socket's own would drop its SSL state under the reader
+                socket.socket.shutdown(self._sock, socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class _DeadlineHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, *args: Any, deadline: _Deadline, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._deadline = deadline
+
+    def connect(self) -> None:
+        super().connect()
+        self._deadline.attach(self.sock)
+
+
+class _DeadlineHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, *args: Any, deadline: _Deadline, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._deadline = deadline
+
+    def connect(self) -> None:
+        super().connect()
+        self._deadline.attach(self.sock)
+
+
+class _DeadlineHTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self._deadline = deadline
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(functools.partial(_DeadlineHTTPConnection, deadline=self._deadline), req)
+
+
+class _DeadlineHTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self._deadline = deadline
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(
+            functools.partial(_DeadlineHTTPSConnection, deadline=self._deadline), req, context=self._context
+        )
 
 
 class RateLimiter:
@@ -186,7 +277,8 @@ class EntrezClient:
     """Calls esearch/efetch/epost with pacing, retries and secret-masking.
 
     ``rate``/``period`` default to NCBI's limits for the key in use; tests and
-    benchmarks may pass a private ``limiter`` and a faster ``retry`` policy.
+    benchmarks may pass a private ``limiter`` and a faster ``retry`` policy.  ``timeout``
+    bounds each read, ``deadline`` one whole attempt (default :data:`DEFAULT_DEADLINE`).
     """
 
     def __init__(
@@ -196,6 +288,7 @@ class EntrezClient:
         base_url: str = DEFAULT_EUTILS_URL,
         *,
         timeout: float = 120.0,
+        deadline: float | None = None,
         retry: RetryPolicy | None = None,
         limiter: RateLimiter | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -213,6 +306,7 @@ class EntrezClient:
             raise MinerError(f"E-utilities base URL must be an http(s) URL, got {self.mask(base_url)!r}")
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.timeout = timeout
+        self.deadline = deadline if deadline is not None else max(DEFAULT_DEADLINE, timeout)
         self.retry = retry or RetryPolicy()
         self.limiter = limiter or shared_limiter(RATE_WITH_KEY if self._api_key else RATE_WITHOUT_KEY)
         self._sleep = sleep
@@ -249,15 +343,27 @@ class EntrezClient:
         return urllib.parse.urlencode(full, doseq=True).encode("utf-8")
 
     def _attempt(self, endpoint: str, body: bytes) -> bytes:
-        """One HTTP POST; returns the complete body or raises what went wrong."""
+        """One HTTP POST within :attr:`deadline`; returns the complete body or raises what went wrong."""
         request = urllib.request.Request(
             self.base_url + endpoint + ".fcgi",
             data=body,
             method="POST",
             headers={"Content-Type": "application/x-www-form-urlencoded", "User-Agent": f"{TOOL} (Biopython Entrez)"},
         )
-        with urllib.request.urlopen(request, timeout=self.timeout) as response:
-            return response.read()
+        with _Deadline(self.deadline) as deadline:
+            opener = urllib.request.build_opener(_DeadlineHTTPHandler(deadline), _DeadlineHTTPSHandler(deadline))
+            try:
+                with opener.open(request, timeout=self.timeout) as response:
+                    data = response.read()
+            except urllib.error.HTTPError:
+                raise
+            except (OSError, http.client.HTTPException) as exc:
+                if deadline.expired:
+                    raise DeadlineExceeded from exc
+                raise
+            if deadline.expired:  # a body without Content-Length ends quietly when the socket is shut
+                raise DeadlineExceeded
+            return data
 
     def request(self, endpoint: str, params: dict[str, Any], parse: Callable[[bytes], T], *, what: str = "") -> T:
         """POST ``params`` to ``endpoint`` and return ``parse(body)``, retrying transient failures.
@@ -305,6 +411,9 @@ class EntrezClient:
                 reason_key = f"http_{exc.code}"
             except BadResponse as exc:
                 last_reason, last_status, reason_key = f"bad response ({exc})", None, "bad_response"
+            except DeadlineExceeded:
+                last_reason = f"no complete answer within {self.deadline:g} s (request deadline)"
+                last_status, reason_key = None, "timeout"
             except (socket.timeout, TimeoutError):
                 last_reason, last_status, reason_key = f"timed out after {self.timeout:g} s", None, "timeout"
             except urllib.error.URLError as exc:

@@ -7,6 +7,7 @@ into it the damage was found.
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import io
 import shutil
@@ -14,12 +15,30 @@ import tarfile
 import tempfile
 import zlib
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterator, TextIO
 
+from miner.corpus.document import text_problem
 from miner.errors import InputFileError
 
 GZIP_MAGIC = b"\x1f\x8b"
+
+
+@dataclass
+class ReadOptions:
+    """What a reader does with an annotation that does not fit its text: reject the file, or
+    (``lenient``, ``miner corpus import --lenient``) drop the annotation and count it."""
+
+    lenient: bool = False
+    #: Annotations dropped so far (lenient only).
+    dropped: int = 0
+
+    def bad_annotation(self, path: object, position: str, reason: str) -> None:
+        """Report one bad annotation: an :class:`InputFileError`, or with ``lenient`` a count."""
+        if not self.lenient:
+            raise InputFileError(path, f"{reason} (import with --lenient to drop such annotations)", position)
+        self.dropped += 1
 
 
 class CountingReader(io.RawIOBase):
@@ -186,22 +205,75 @@ def head_bytes(path: str | Path, n: int = 8192) -> bytes:
         return infile.stream.read(n)
 
 
-#: A line-based format's record reader: (text stream, source name, path for messages) -> records.
-TextRecords = Callable[[TextIO, str, object], Iterator[Any]]
+#: The numbered lines of a line-based file: (line number, line without its line end).
+Lines = Iterator[tuple[int, str]]
+#: A line-based format's record reader: (numbered lines, source name, path for messages, options) -> records.
+TextRecords = Callable[[Lines, str, object, ReadOptions], Iterator[Any]]
 
 
-def read_text_opened(infile: InputFile, source_name: str, records: TextRecords) -> Iterator[Any]:
+def numbered_lines(text: TextIO, path: object) -> Lines:
+    """The lines of ``text``, numbered from 1, without their ``\\n`` or ``\\r\\n`` ends.
+
+    Only ``\\n`` ends a line (``text`` must be opened with ``newline="\\n"``): a bare CR inside a
+    title is text, as the PubTator offsets count it.  A last line without a line end means the
+    file stops mid-record (a cut download or copy), and a NUL character means a damaged file:
+    both are errors naming the line.
+    """
+    for lineno, raw in enumerate(text, 1):
+        if not raw.endswith("\n"):
+            raise InputFileError(
+                path, "the file ends in the middle of a line: it looks truncated (if it is complete, "
+                "end it with a line break)", f"line {lineno}",
+            )
+        line = raw[:-1].removesuffix("\r")
+        if "\x00" in line:
+            raise InputFileError(path, text_problem(line) or "NUL character", f"line {lineno}")
+        yield lineno, line
+
+
+def utf16_codec(head: bytes) -> str | None:
+    """The UTF-16 codec of content starting with ``head`` (by its byte-order mark, or, without one, by the
+    zero byte beside its first ASCII character, as JSON's RFC 8259 detects it), or None if it is not UTF-16."""
+    if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return "utf-16"
+    if len(head) >= 2 and head[0] and not head[1] and head[0] < 0x80:
+        return "utf-16-le"
+    if len(head) >= 2 and not head[0] and head[1] and head[1] < 0x80:
+        return "utf-16-be"
+    return None
+
+
+def _text_encoding(stream: BinaryIO) -> str:
+    """UTF-16 (see :func:`utf16_codec`) or else UTF-8, with or without BOM (the default for a stream that
+    can neither peek nor seek)."""
+    if hasattr(stream, "peek"):
+        head = stream.peek(2)[:2]
+    elif stream.seekable():
+        where = stream.tell()
+        head = stream.read(2)
+        stream.seek(where)
+    else:
+        head = b""
+    return utf16_codec(head) or "utf-8-sig"
+
+
+def read_text_opened(
+    infile: InputFile, source_name: str, records: TextRecords, options: ReadOptions | None = None
+) -> Iterator[Any]:
     """Run a line-based reader over an opened input, turning damage into :class:`InputFileError`."""
-    text = io.TextIOWrapper(infile.stream, encoding="utf-8-sig", newline=None)
     with damage_as_input_error(infile):
-        yield from records(text, source_name, infile.path)
+        text = io.TextIOWrapper(infile.stream, encoding=_text_encoding(infile.stream), newline="\n")
+        yield from records(numbered_lines(text, infile.path), source_name, infile.path, options or ReadOptions())
 
 
-def read_text_source(source: BinaryIO | str | Path, source_name: str, records: TextRecords) -> Iterator[Any]:
+def read_text_source(
+    source: BinaryIO | str | Path, source_name: str, records: TextRecords, options: ReadOptions | None = None
+) -> Iterator[Any]:
     """Run a line-based reader over a path (gzip allowed) or a binary stream."""
     if isinstance(source, (str, Path)):
         with open_input(source) as infile:
-            yield from read_text_opened(infile, source_name or Path(source).name, records)
+            yield from read_text_opened(infile, source_name or Path(source).name, records, options)
         return
     name = source_name or getattr(source, "name", "") or "<stream>"
-    yield from records(io.TextIOWrapper(source, encoding="utf-8-sig"), str(name), name)
+    text = io.TextIOWrapper(source, encoding=_text_encoding(source), newline="\n")
+    yield from records(numbered_lines(text, name), str(name), name, options or ReadOptions())

@@ -2,8 +2,11 @@
 
 A file either lands completely or not at all: its records are upserted inside one
 :meth:`CorpusStore.transaction`, and any damage found while streaming it (truncated
-gzip, malformed XML, unknown format) rolls that file back and is reported, while the
-files before and after it are imported normally.  A tar archive counts as one file.
+gzip, malformed XML, unknown format, a record cut short, annotations that do not match
+their text, NUL characters) rolls that file back and is reported, while the files
+before and after it are imported normally.  A tar archive counts as one file.  With
+``lenient`` only annotations that do not fit their text are dropped (and counted)
+instead of rejecting the file.
 """
 
 from __future__ import annotations
@@ -17,12 +20,12 @@ from typing import Callable, Iterable, Iterator
 
 from miner.corpus import bioc_io, medline, pubmed_xml, pubtator
 from miner.corpus.detect import UnknownFormatError, detect_format, sniff
-from miner.corpus.document import Deletion, Document
-from miner.corpus.fileio import ArchiveMember, InputFile, damage_as_input_error, is_archive, open_input
+from miner.corpus.document import Deletion, Document, document_problem
+from miner.corpus.fileio import ArchiveMember, InputFile, ReadOptions, damage_as_input_error, is_archive, open_input
 from miner.corpus.store import CorpusStore
 from miner.errors import InputFileError, MinerError
 
-Reader = Callable[[InputFile, str], Iterator["Document | Deletion"]]
+Reader = Callable[[InputFile, str, ReadOptions], Iterator["Document | Deletion"]]
 READERS: dict[str, Reader] = {
     "pubmed_xml": pubmed_xml.parse_opened,
     "medline": medline.parse_opened,
@@ -46,6 +49,8 @@ class FileResult:
     updated: int = 0
     unchanged: int = 0
     deleted: int = 0
+    #: Annotations dropped because they did not fit their text (``lenient`` imports only).
+    dropped: int = 0
     error: str = ""
     #: Why the whole file was skipped (unknown format inside a directory).
     skipped: str = ""
@@ -102,13 +107,21 @@ def expand_paths(paths: Iterable[str | Path]) -> list[tuple[Path, Path]]:
     return out
 
 
-def _ingest(store: CorpusStore, items: Iterator[Document | Deletion], result: FileResult, tick: Callable[[], None] | None) -> None:
-    """Upsert documents / apply deletions, counting outcomes into ``result``."""
+def _ingest(store: CorpusStore, items: Iterator[Document | Deletion], result: FileResult,
+            tick: Callable[[], None] | None, path: object) -> None:
+    """Upsert documents / apply deletions, counting outcomes into ``result``.
+
+    Each document is checked before it is stored (whatever its format): text the store cannot
+    keep faithfully (NUL, unpaired surrogates) or annotations outside it reject the file.
+    """
     for n, item in enumerate(items, 1):
         if isinstance(item, Deletion):
             if store.mark_deleted(item.doc_id):
                 result.deleted += 1
         else:
+            problem = document_problem(item)
+            if problem:
+                raise InputFileError(path, problem, f"document {item.doc_id}")
             outcome = store.upsert(item)
             setattr(result, outcome, getattr(result, outcome) + 1)
         if tick is not None and n % _PROGRESS_EVERY == 0:
@@ -116,7 +129,8 @@ def _ingest(store: CorpusStore, items: Iterator[Document | Deletion], result: Fi
 
 
 def import_file(
-    store: CorpusStore, path: str | Path, fmt: str | None = None, on_progress: Callable[[int], None] | None = None
+    store: CorpusStore, path: str | Path, fmt: str | None = None, on_progress: Callable[[int], None] | None = None,
+    lenient: bool = False,
 ) -> FileResult:
     """Import one file in one transaction; raises InputFileError (nothing committed) if it is damaged.
 
@@ -127,9 +141,11 @@ def import_file(
     started = time.perf_counter()
     result.format = fmt or detect_format(path)
     reader = READERS[result.format]
+    options = ReadOptions(lenient=lenient)
     with open_input(path) as infile, store.transaction():
         tick = (lambda: on_progress(infile.consumed)) if on_progress is not None else None
-        _ingest(store, reader(infile, path.name), result, tick)
+        _ingest(store, reader(infile, path.name, options), result, tick, path)
+    result.dropped = options.dropped
     if on_progress is not None:
         on_progress(infile.consumed)
     result.seconds = time.perf_counter() - started
@@ -137,7 +153,7 @@ def import_file(
 
 
 def import_archive(
-    store: CorpusStore, path: str | Path, on_progress: Callable[[int], None] | None = None
+    store: CorpusStore, path: str | Path, on_progress: Callable[[int], None] | None = None, lenient: bool = False
 ) -> FileResult:
     """Import every importable member of a tar archive (.tar, .tar.gz, ...) in ONE transaction.
 
@@ -149,6 +165,7 @@ def import_archive(
     started = time.perf_counter()
     formats: set[str] = set()
     skipped = 0
+    options = ReadOptions(lenient=lenient)
     with open_input(path) as outer:
         counter = outer  # .consumed: bytes of the archive file read, for progress
         try:  # stream mode: the archive is read strictly forward, once
@@ -171,13 +188,15 @@ def import_archive(
                                 continue
                             formats.add(fmt)
                             tick = (lambda: on_progress(counter.consumed)) if on_progress is not None else None
-                            _ingest(store, READERS[fmt](infile, Path(member.name).name), result, tick)
+                            _ingest(store, READERS[fmt](infile, Path(member.name).name, options), result, tick,
+                                    infile.path)
                     finally:
                         infile.release()
                     if on_progress is not None:
                         on_progress(counter.consumed)
             except (tarfile.TarError, EOFError, zlib.error) as exc:
                 raise InputFileError(path, f"corrupt or truncated archive ({exc})", f"after member {last}") from exc
+    result.dropped = options.dropped
     result.format = "tar:" + ",".join(sorted(formats)) if formats else "tar"
     if skipped:
         result.note = f"{skipped} member(s) of unknown format skipped"
@@ -185,16 +204,17 @@ def import_archive(
     return result
 
 
-def _import_one(store: CorpusStore, path: Path, origin: Path, on_progress: Callable[[int], None]) -> FileResult:
+def _import_one(store: CorpusStore, path: Path, origin: Path, on_progress: Callable[[int], None],
+                lenient: bool = False) -> FileResult:
     """Import one file or archive; failures are recorded in the result, never raised."""
     result = FileResult(path=str(path), origin=str(origin))
     try:
         if is_archive(path):
             result.format = "tar"
-            result = import_archive(store, path, on_progress)
+            result = import_archive(store, path, on_progress, lenient)
         else:
             result.format = detect_format(path)
-            result = import_file(store, path, result.format, on_progress)
+            result = import_file(store, path, result.format, on_progress, lenient)
     except UnknownFormatError as exc:
         if path == origin:  # named explicitly: the user expected it to import
             result.error = str(exc)
@@ -206,11 +226,14 @@ def _import_one(store: CorpusStore, path: Path, origin: Path, on_progress: Calla
     return result
 
 
-def import_paths(store: CorpusStore, paths: Iterable[str | Path], progress: bool = True) -> ImportReport:
+def import_paths(
+    store: CorpusStore, paths: Iterable[str | Path], progress: bool = True, lenient: bool = False
+) -> ImportReport:
     """Import files and directories; each file is atomic, and a damaged file does not stop the run.
 
     Inside directories, files of an unrecognised format (READMEs, licences) are skipped;
-    a file named explicitly must be importable, else it counts as failed.
+    a file named explicitly must be importable, else it counts as failed.  ``lenient``
+    drops annotations that do not fit their text instead of failing their file.
     """
     files = expand_paths(paths)
     report = ImportReport()
@@ -239,7 +262,7 @@ def import_paths(store: CorpusStore, paths: Iterable[str | Path], progress: bool
                 if progress_bar is not None:
                     progress_bar.update(task, completed=_done + consumed)
 
-            report.files.append(_import_one(store, path, origin, on_progress))
+            report.files.append(_import_one(store, path, origin, on_progress, lenient))
             done += size
     finally:
         if progress_bar is not None:

@@ -4,16 +4,20 @@ Each field is a four-character tag, a dash and a value; six-space lines continue
 previous field; a blank line ends a record.  Values are mapped onto the same
 :class:`Document` fields the XML parser fills, so a record gives the same content
 whichever format it came in (as far as the text format carries it).
+
+PubMed closes every record with its SO (source) field, so in a file whose records carry SO,
+a record without one was cut short: the file is rejected as truncated rather than stored
+with a record missing its tail.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import BinaryIO, Iterator, TextIO
+from typing import BinaryIO, Iterator
 
-from miner.corpus.document import Document, pmid_doc_id
-from miner.corpus.fileio import InputFile, read_text_opened, read_text_source
+from miner.corpus.document import Document, parse_pmid, pmid_doc_id
+from miner.corpus.fileio import InputFile, Lines, ReadOptions, read_text_opened, read_text_source
 from miner.corpus.pubmed_xml import clean_title
 from miner.errors import InputFileError
 
@@ -51,13 +55,15 @@ def _substance(rn: str) -> str:
     return m.group(1).strip() if m else rn.strip()
 
 
-def _to_document(fields: list[tuple[str, str]], source: str) -> Document:
+def _to_document(fields: list[tuple[str, str]], source: str, path: object, line: int) -> Document:
     first: dict[str, str] = {}
     many: dict[str, list[str]] = {}
     for tag, value in fields:
         first.setdefault(tag, value)
         many.setdefault(tag, []).append(value)
-    pmid = first["PMID"].strip().lstrip("0") or "0"
+    pmid = parse_pmid(first["PMID"])
+    if pmid is None:
+        raise InputFileError(path, f"PMID {first['PMID'][:40]!r} is not a PubMed id (digits only)", f"line {line}")
     doi = ""
     for value in many.get("LID", []) + many.get("AID", []):
         if value.endswith("[doi]"):
@@ -90,19 +96,31 @@ def _to_document(fields: list[tuple[str, str]], source: str) -> Document:
     )
 
 
-def _records(lines: TextIO, source: str, path: object) -> Iterator[Document]:
+def _records(lines: Lines, source: str, path: object, options: ReadOptions) -> Iterator[Document]:
     fields: list[tuple[str, str]] = []
     start = 0
+    closed: int | None = None  # start line of a record closed by SO
+    unclosed: int | None = None  # start line of the first record without SO
 
     def finish() -> Iterator[Document]:
-        if fields:
-            if not any(tag == "PMID" for tag, _ in fields):
-                raise InputFileError(path, "MEDLINE record without a PMID field", f"line {start}")
-            yield _to_document(fields, source)
-            fields.clear()
+        nonlocal closed, unclosed
+        if not fields:
+            return
+        if not any(tag == "PMID" for tag, _ in fields):
+            raise InputFileError(path, "MEDLINE record without a PMID field", f"line {start}")
+        if any(tag == "SO" for tag, _ in fields):
+            closed = start
+        elif unclosed is None:
+            unclosed = start
+        if closed is not None and unclosed is not None:
+            raise InputFileError(
+                path, "MEDLINE record without its closing SO (source) field while the file's other records "
+                "have one: the file looks truncated or the record is damaged", f"line {unclosed}",
+            )
+        yield _to_document(fields, source, path, start)
+        fields.clear()
 
-    for lineno, raw in enumerate(lines, 1):
-        line = raw.rstrip("\r\n")
+    for lineno, line in lines:
         if not line.strip():
             yield from finish()
             continue
@@ -122,9 +140,9 @@ def _records(lines: TextIO, source: str, path: object) -> Iterator[Document]:
     yield from finish()
 
 
-def parse_opened(infile: InputFile, source_name: str) -> Iterator[Document]:
+def parse_opened(infile: InputFile, source_name: str, options: ReadOptions | None = None) -> Iterator[Document]:
     """Records of an opened input file (see :func:`miner.corpus.fileio.open_input`)."""
-    return read_text_opened(infile, source_name, _records)
+    return read_text_opened(infile, source_name, _records, options)
 
 
 def parse_medline(source: BinaryIO | str | Path, source_name: str = "") -> Iterator[Document]:

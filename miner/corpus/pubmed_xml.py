@@ -12,7 +12,9 @@ and the older ``MedlineCitationSet``, never validating against the DTD.  Two rea
   line and column.
 
 Text is collected with all inline markup (``<i>``, ``<sup>``, MathML...) flattened in
-document order, so nothing inside a title or abstract is lost.
+document order, so nothing inside a title or abstract is lost; the walk keeps its own
+stack, so markup nested thousands deep is read, not a recursion error.  PMIDs must be
+numbers and their ``Version`` a small one: a record that says otherwise is damaged.
 """
 
 from __future__ import annotations
@@ -23,14 +25,17 @@ from typing import BinaryIO, Iterable, Iterator
 
 from lxml import etree
 
-from miner.corpus.document import Deletion, Document, pmid_doc_id
-from miner.corpus.fileio import InputFile, damage_as_input_error, open_input
+from miner.corpus.document import Deletion, Document, parse_pmid, pmid_doc_id
+from miner.corpus.fileio import InputFile, ReadOptions, damage_as_input_error, open_input
 from miner.errors import InputFileError
 
 _RECORD_TAGS = ("PubmedArticle", "PubmedBookArticle", "MedlineCitation", "BookDocument", "DeleteCitation")
 _MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
 _WS = re.compile(r"[ \t\r\n]+")  # ASCII whitespace only: keep no-break and thin spaces as published
-_YEAR = re.compile(r"\b(1[6-9]\d\d|20\d\d)\b")
+_YEAR = re.compile(r"\b(1[6-9][0-9][0-9]|20[0-9][0-9])\b")
+_FOUR_DIGITS = re.compile(r"[0-9]{4}")
+_SMALL = re.compile(r"[0-9]{1,2}")
+_VERSION = re.compile(r"[0-9]{1,4}")
 _PMC = re.compile(r"PMC\d+")
 
 
@@ -48,23 +53,37 @@ def _text(elem: etree._Element | None) -> str:
 def _mixed_text(elem: etree._Element) -> str:
     """Text of mixed content in document order (like itertext), except that inside MathML
     whitespace-only text between elements is layout, not content, and is dropped: a
-    pretty-printed <mml:mi>V</mml:mi> <mml:mo>.</mml:mo> reads "V.", not "V ."."""
+    pretty-printed <mml:mi>V</mml:mi> <mml:mo>.</mml:mo> reads "V.", not "V .".
+
+    An explicit stack, not recursion: inline markup can nest deeper than Python's recursion limit.
+    """
     parts: list[str] = []
-
-    def walk(node: etree._Element, in_math: bool) -> None:
-        tag = node.tag
-        math = in_math or (isinstance(tag, str) and (tag == "math" or tag.endswith("}math")))
-        if node.text and not (math and node.text.isspace()):
-            parts.append(node.text)
-        for child in node:
-            if isinstance(child.tag, str):
-                walk(child, math)
-            tail = child.tail
-            if tail and not (math and tail.isspace()):
+    math = _is_math(elem.tag)
+    if elem.text and not (math and elem.text.isspace()):
+        parts.append(elem.text)
+    # (children still to visit, inside MathML, the tail to add once the children are done, its MathML context)
+    stack: list[tuple[Iterator[etree._Element], bool, str | None, bool]] = [(iter(elem), math, None, False)]
+    while stack:
+        children, math, _, _ = stack[-1]
+        child = next(children, None)
+        if child is None:
+            _, _, tail, outer_math = stack.pop()
+            if tail and not (outer_math and tail.isspace()):
                 parts.append(tail)
-
-    walk(elem, False)
+            continue
+        if not isinstance(child.tag, str):  # a processing instruction or comment: only its tail is text
+            if child.tail and not (math and child.tail.isspace()):
+                parts.append(child.tail)
+            continue
+        inner = math or _is_math(child.tag)
+        if child.text and not (inner and child.text.isspace()):
+            parts.append(child.text)
+        stack.append((iter(child), inner, child.tail, math))
     return "".join(parts)
+
+
+def _is_math(tag: object) -> bool:
+    return isinstance(tag, str) and (tag == "math" or tag.endswith("}math"))
 
 
 def clean_title(title: str) -> str:
@@ -116,13 +135,24 @@ def _date(elem: etree._Element | None) -> tuple[str, int | None]:
     date = year
     month = (month or "").strip()
     if month:
-        num = int(month) if month.isdigit() else _MONTHS.get(month[:3].lower())
+        num = int(month) if _SMALL.fullmatch(month) else _MONTHS.get(month[:3].lower())
         if num:
             date = f"{year}-{num:02d}"
             day = (day or "").strip()
-            if day.isdigit():
+            if _SMALL.fullmatch(day):
                 date = f"{date}-{int(day):02d}"
-    return date, int(year) if year.isdigit() else None
+    return date, int(year) if _FOUR_DIGITS.fullmatch(year) else None
+
+
+def _pmid_and_version(pmid_el: etree._Element) -> tuple[str, int]:
+    """The PMID element's number and ``Version``; ValueError (reported with the line) if either is not one."""
+    pmid = parse_pmid(pmid_el.text)
+    if pmid is None:
+        raise ValueError(f"PMID {(pmid_el.text or '').strip()[:40]!r} is not a PubMed id (digits only)")
+    version = pmid_el.get("Version", "1").strip()
+    if not _VERSION.fullmatch(version) or int(version) == 0:
+        raise ValueError(f"PMID {pmid} has Version {version[:40]!r}, not a version number (1-9999)")
+    return pmid, int(version)
 
 
 def _abstract(abstract: etree._Element | None) -> str:
@@ -291,8 +321,7 @@ def _citation(citation: etree._Element, record: etree._Element | None, source: s
             last, names_done = "", True
     if last:
         names.append(f"{last} {initials}" if initials else last)
-    pmid = pmid_el.text.strip().lstrip("0") or "0"
-    version = pmid_el.get("Version", "1")
+    pmid, version = _pmid_and_version(pmid_el)
     if not date[1]:  # no usable PubDate: the first ArticleDate with a year (else the last one)
         date = ("", None)
         for el in citation.iter("ArticleDate"):
@@ -333,7 +362,7 @@ def _citation(citation: etree._Element, record: etree._Element | None, source: s
         keywords=keywords,
         language=language,
         source=source,
-        version=int(version) if version.isdigit() else 1,
+        version=version,
         vernacular_title=vernacular,
         date_revised=revised,
     )
@@ -347,7 +376,7 @@ def _book(book_doc: etree._Element, pubmed_data: etree._Element | None, source: 
     pmid_el = book_doc.find("PMID")
     if pmid_el is None or not (pmid_el.text or "").strip():
         raise ValueError("BookDocument without PMID")
-    pmid = pmid_el.text.strip().lstrip("0") or "0"
+    pmid, version = _pmid_and_version(pmid_el)
     book = book_doc.find("Book")
     pub_date, pub_year = _date(book.find("PubDate") if book is not None else None)
     title = _text(book_doc.find("ArticleTitle")) or _text(book_doc.find("Book/BookTitle"))
@@ -360,7 +389,6 @@ def _book(book_doc: etree._Element, pubmed_data: etree._Element | None, source: 
             if aid.get("IdType") == "doi":
                 doi = _text(aid)
     authors = _authors(_BOOK_AUTHOR_PARTS(book_doc))
-    version = pmid_el.get("Version", "1")
     return Document(
         doc_id=pmid_doc_id(pmid),
         pmid=pmid,
@@ -374,7 +402,7 @@ def _book(book_doc: etree._Element, pubmed_data: etree._Element | None, source: 
         publication_types=[_text(p) for p in book_doc.iterfind("PublicationType")],
         keywords=[_text(k) for k in book_doc.iterfind("KeywordList/Keyword")],
         language=_text(book_doc.find("Language")),
-        version=int(version) if version.isdigit() else 1,
+        version=version,
         source=source,
     )
 
@@ -398,7 +426,8 @@ def _convert(elem: etree._Element, source: str) -> list[Document | Deletion]:
         if tag == "BookDocument":
             return [_book(elem, None, source)]
         if tag == "DeleteCitation":
-            return [Deletion(pmid_doc_id(p.text)) for p in elem.iterfind("PMID") if (p.text or "").strip()]
+            return [Deletion(pmid_doc_id(_pmid_and_version(p)[0])) for p in elem.iterfind("PMID")
+                    if (p.text or "").strip()]
         return []
     except ValueError as exc:
         raise InputFileError(source or "<stream>", str(exc), f"line {elem.sourceline}") from exc
@@ -556,8 +585,10 @@ def parse_pubmed_xml(source: BinaryIO | str | Path, source_name: str = "") -> It
         raise InputFileError(name, f"file is truncated ({exc})") from exc
 
 
-def parse_opened(infile: InputFile, source_name: str) -> Iterator[Document | Deletion]:
-    """Parse an opened :class:`InputFile`; errors name the file path.
+def parse_opened(
+    infile: InputFile, source_name: str, options: ReadOptions | None = None
+) -> Iterator[Document | Deletion]:
+    """Parse an opened :class:`InputFile`; errors name the file path (PubMed XML has no annotations: no options).
 
     The fast framed reader runs first; if it meets anything unusual, the file is re-read
     with the iterparse reader, skipping the items already produced.

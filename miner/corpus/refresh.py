@@ -11,6 +11,12 @@ PubMed pages at most 9,999 records of one search, so a search whose count is
 larger is split into two date ranges, recursively, until each slice fits.  A
 named query remembers the day of its last complete refresh; the next run asks
 only for records entered (``edat``) or revised (``mdat``) since that day.
+
+Every efetch batch is checked against the exact PMIDs it should hold (esearch
+lists them): the history server can answer short, empty, with a record twice or
+with an HTTP-200 error body, and counting records hides all of these.  Missing
+records are refetched by id; any still missing are *gaps*, saved with the
+cursor, reported, and fetched by the next run before the query counts as complete.
 """
 
 from __future__ import annotations
@@ -35,8 +41,10 @@ from miner.errors import ConfigError, InputFileError, MinerError
 FULL_RANGE = (date(1700, 1, 1), date(2999, 12, 31))
 #: DOIs per esearch (an OR of quoted ``[doi]`` terms; keeps the term well under URL/POST limits).
 DOI_CHUNK = 50
-#: Extra refetches of a well-formed batch that came back with fewer records than asked for.
-SHORT_BATCH_REFETCHES = 2
+#: Refetches by id of the records a well-formed batch lacked, before they are recorded as gaps.
+MISSING_REFETCHES = 2
+#: NCBI's error texts for an efetch by id list in which no id is a PubMed record: nothing to fetch, not a failure.
+_NO_IDS = re.compile(r"empty id list|id list is empty|no correct ids", re.I)
 SOURCE = "eutils"
 _QUERY_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _DOI = re.compile(r"^10\.\d{4,9}/\S+$")
@@ -267,6 +275,8 @@ class RefreshSummary:
     retries: int = 0
     retry_reasons: dict[str, int] = field(default_factory=dict)
     not_found: list[str] = field(default_factory=list)
+    #: PMIDs the search listed that could not be fetched; saved, and fetched first by the next run.
+    gaps: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     def count(self, outcome: str) -> None:
@@ -285,8 +295,12 @@ class RefreshSummary:
             + (f" ({', '.join(f'{k} {v}' for k, v in sorted(self.retry_reasons.items()))})" if self.retries else ""),
         ]
         if self.not_found:
-            shown = ", ".join(self.not_found[:10]) + (" ..." if len(self.not_found) > 10 else "")
-            out.append(f"  not found in PubMed ({len(self.not_found)}): {shown}")
+            out.append(f"  not found in PubMed ({len(self.not_found)}): {_shown(self.not_found)}")
+        if self.gaps:
+            out.append(
+                f"  {len(self.gaps)} record(s) listed by the search could not be fetched; they are recorded "
+                f"and the next run fetches them: {_shown(self.gaps)}"
+            )
         out.extend(f"  warning: {w}" for w in self.warnings)
         return out
 
@@ -337,13 +351,25 @@ class Refresher:
         return plan
 
     def _parse_batch(self, body: bytes) -> list[Document | Deletion]:
+        """The records of an efetch answer; anything else (NCBI's HTTP-200 error body too) is a BadResponse."""
         head = body[:4096]
-        if b"<PubmedArticleSet" not in head and b"<eFetchResult" not in head:
+        if b"<eFetchResult" in head or (b"<ERROR>" in head and b"<PubmedArticleSet" not in head):
+            raise _ErrorBody(_ncbi_errors(body))
+        if b"<PubmedArticleSet" not in head:
             raise BadResponse("not a PubmedArticleSet")
         try:
             return list(parse_pubmed_xml(io.BytesIO(body), source_name=SOURCE))
         except InputFileError as exc:
             raise BadResponse(f"{exc.reason}{' at ' + exc.position if exc.position else ''}") from None
+
+    def _parse_by_ids(self, body: bytes) -> list[Document | Deletion]:
+        """Like :meth:`_parse_batch`, for a fetch by id list: NCBI's "no valid id" answer means no records."""
+        try:
+            return self._parse_batch(body)
+        except _ErrorBody as exc:
+            if _NO_IDS.search(str(exc)):
+                return []
+            raise
 
     def _store_batch(self, items: list[Document | Deletion], summary: RefreshSummary,
                      save: Callable[[], None], advance: bool = True) -> None:
@@ -364,21 +390,68 @@ class Refresher:
             self.progress.advance(docs)
 
     def _fetch_history(self, search: SearchResult, retstart: int, n: int, what: str,
-                       summary: RefreshSummary) -> list[Document | Deletion]:
-        """One batch from the history server; a short (but well-formed) batch is refetched."""
-        items: list[Document | Deletion] = []
-        for attempt in range(SHORT_BATCH_REFETCHES + 1):
-            items = self.client.efetch(
-                self._parse_batch, webenv=search.webenv, query_key=search.query_key,
-                retstart=retstart, retmax=n, what=what,
+                       summary: RefreshSummary) -> tuple[list[Document | Deletion], list[str]]:
+        """One batch from the history server, checked against the PMIDs esearch listed for it."""
+        expected = search.ids[retstart: retstart + n]
+        return self._fetch_exact(
+            expected,
+            lambda: self.client.efetch(self._parse_batch, webenv=search.webenv, query_key=search.query_key,
+                                       retstart=retstart, retmax=n, what=what),
+            what, summary,
+        )
+
+    def _fetch_exact(self, expected: list[str], fetch: Callable[[], list[Document | Deletion]], what: str,
+                     summary: RefreshSummary) -> tuple[list[Document | Deletion], list[str]]:
+        """The records of the ``expected`` PMIDs, each once, and the PMIDs still missing.
+
+        ``fetch`` gets the batch; PMIDs it lacked are refetched by id (:data:`MISSING_REFETCHES`
+        times).  Records repeated or not asked for are dropped with a warning: a batch can be
+        short, empty, or miss one record while repeating another, so items are never counted.
+        """
+        wanted = {pmid_doc_id(p): p for p in expected}
+        got: dict[str, Document] = {}
+        deletions: list[Deletion] = []
+        odd = {"twice": 0, "not asked for": 0}
+
+        def take(items: list[Document | Deletion]) -> None:
+            for item in items:
+                if isinstance(item, Deletion):
+                    deletions.append(item)
+                elif item.doc_id not in wanted:
+                    odd["not asked for"] += 1
+                elif item.doc_id in got:
+                    odd["twice"] += 1
+                else:
+                    got[item.doc_id] = item
+
+        take(fetch())
+        missing = [p for d, p in wanted.items() if d not in got]
+        for _ in range(MISSING_REFETCHES):
+            if not missing:
+                break
+            self.client.stats.retried("short_batch")
+            take(self.client.efetch(self._parse_by_ids, ids=missing,
+                                    what=f"{what} (refetch of {len(missing)} missing)"))
+            missing = [p for d, p in wanted.items() if d not in got]
+        if any(odd.values()):
+            summary.warnings.append(
+                f"{what}: NCBI returned " + " and ".join(f"{v} record(s) {k}" for k, v in odd.items() if v)
+                + "; each record was stored once"
             )
-            if len(items) >= n:
-                return items
-            if attempt < SHORT_BATCH_REFETCHES:
-                self.client.stats.retried("short_batch")
-        summary.warnings.append(f"{what}: NCBI returned {len(items)} of {n} records after "
-                                f"{SHORT_BATCH_REFETCHES + 1} tries; kept them")
-        return items
+        return [got[d] for d in wanted if d in got] + deletions, missing
+
+    def _fetch_gaps(self, cursor: dict[str, Any], summary: RefreshSummary, save: Callable[[], None]) -> None:
+        """Fetch the recorded gaps by id; those still missing stay in ``cursor["gaps"]`` (saved with the records)."""
+        gaps = list(cursor.get("gaps") or [])
+        for start in range(0, len(gaps), self.batch_size):
+            chunk = gaps[start: start + self.batch_size]
+            what = f"recorded gaps {start + 1}-{start + len(chunk)} of {len(gaps)}"
+            items, missing = self._fetch_exact(
+                chunk, lambda c=chunk, w=what: self.client.efetch(self._parse_by_ids, ids=c, what=w), what, summary
+            )
+            fetched = set(chunk) - set(missing)
+            cursor["gaps"] = [p for p in cursor["gaps"] if p not in fetched]
+            self._store_batch(items, summary, save)
 
     def _finish_stats(self, summary: RefreshSummary, before: tuple[int, int, dict[str, int]]) -> None:
         stats = self.client.stats
@@ -406,10 +479,19 @@ class Refresher:
         since_text = ncbi_date(since) if since else None
         summary = RefreshSummary(name=name)
         before = self._snapshot()
-        if cursor and cursor.get("term") == term and (since_text is None or cursor.get("since") == since_text):
+        same_term = bool(cursor) and cursor.get("term") == term
+        searching = bool(cursor) and bool(cursor["pending"] or cursor["current"])
+        if same_term and searching and (since_text is None or cursor.get("since") == since_text):
             summary.resumed = True
         else:
-            if cursor:
+            # Gaps of the same search are carried into the new run.  A run whose searches all
+            # finished but left gaps covered everything entered up to its run date: the new run
+            # searches only what came since, so a record PubMed lists but never serves cannot
+            # hold the query back, and is still retried every run until it arrives.
+            carried = list(cursor.get("gaps") or []) if same_term else []
+            if same_term and not searching and since_text is None:
+                since_text = cursor["run_date"]
+            elif cursor and (searching or not same_term):
                 summary.warnings.append("discarded an unfinished run of a different term/--since")
             if since_text is None and state.get("last_success") and state.get("term") == term:
                 since_text = state["last_success"]
@@ -423,7 +505,8 @@ class Refresher:
                 # Revised records, minus those just entered (the edat pass fetches them already).
                 revised = {**_slice("mdat", lo, self.today), "not_entered": [ncbi_date(lo), run_date]}
                 pending = [_slice("edat", lo, self.today), revised]
-            cursor = {"term": term, "since": since_text, "run_date": run_date, "pending": pending, "current": None}
+            cursor = {"term": term, "since": since_text, "run_date": run_date, "pending": pending, "current": None,
+                      "gaps": carried}
         summary.mode = "incremental" if cursor["since"] else "full"
         summary.since = cursor["since"]
 
@@ -493,19 +576,23 @@ class Refresher:
                     where = f"batch {start + 1}-{start + n} {label}"
                     if ahead is None:
                         ahead = _Background(self._fetch_history, search, start, n, where, summary)
-                    items = ahead.result()
+                    items, missing = ahead.result()
                     ahead = None
                     if k + 1 < len(plan):  # fetch the next batch while this one is stored
                         s2, n2 = plan[k + 1]
                         ahead = _Background(self._fetch_history, search, s2, n2, f"batch {s2 + 1}-{s2 + n2} {label}",
                                             summary)
                     current["retstart"] = start + n
+                    cursor["gaps"] = cursor.get("gaps", []) + missing  # saved with the batch
                     self._store_batch(items, summary, save)
                 if current["retstart"] < end:
                     break  # stopped by --max
                 cursor["current"] = None
                 with self.store.transaction():
                     save()
+            if not cursor["pending"] and cursor["current"] is None and cursor.get("gaps"):
+                where = "the refetch of recorded gaps"
+                self._fetch_gaps(cursor, summary, save)
         except EntrezError as exc:
             self._finish_stats(summary, before)
             raise MinerError(
@@ -513,8 +600,9 @@ class Refresher:
                 f"({summary.fetched} records this run); run the same command again to resume."
             ) from None
         self._finish_stats(summary, before)
-        if cursor["current"] is not None or cursor["pending"]:
-            return summary  # --max reached before the end
+        summary.gaps = list(cursor.get("gaps") or [])
+        if cursor["current"] is not None or cursor["pending"] or summary.gaps:
+            return summary  # --max reached before the end, or records still missing: the cursor stays
         summary.complete = True
         final = {k: v for k, v in state.items() if k not in ("cursor", "updated")}
         final.update(
@@ -527,13 +615,21 @@ class Refresher:
         return summary
 
     def _search(self, term: str, piece: dict[str, Any], what: str) -> SearchResult:
+        """esearch of one slice, on the history server and with its PMIDs (each batch is checked against them)."""
         if piece.get("not_entered"):
             lo, hi = piece["not_entered"]
             term = f'({term}) NOT ("{lo}"[EDAT] : "{hi}"[EDAT])'
-        return self.client.esearch(
-            term, usehistory=True, retmax=0, datetype=piece["datetype"],
+        return self._listed(self.client.esearch(
+            term, usehistory=True, retmax=self.limit, datetype=piece["datetype"],
             mindate=piece["mindate"], maxdate=piece["maxdate"], what=what,
-        )
+        ), what)
+
+    def _listed(self, search: SearchResult, what: str) -> SearchResult:
+        """``search``, if it lists every PMID it counts (up to the paging limit): batches are checked against them."""
+        if len(search.ids) < min(search.count, self.limit):
+            raise EntrezError(f"{what}: esearch counted {search.count} records but listed {len(search.ids)}",
+                              endpoint="esearch")
+        return search
 
     # ------------------------------------------------------------------ id lists
     def fetch_pmids(self, pmids: list[str], name: str | None = None) -> RefreshSummary:
@@ -562,15 +658,12 @@ class Refresher:
                     break
                 where = f"PMID batch {cursor['next'] + 1}/{len(batches)}"
                 posted = self.client.epost(batch, what=f"{where} (epost)")
-                items = self.client.efetch(self._parse_batch, webenv=posted.webenv, query_key=posted.query_key,
-                                           retstart=0, retmax=len(batch), what=f"{where} (efetch)")
-                got = {i.doc_id for i in items}
-                missing = [p for p in batch if pmid_doc_id(p) not in got]
-                if missing:  # one more try by id list before calling them absent
-                    self.client.stats.retried("short_batch")
-                    items += self.client.efetch(self._parse_batch, ids=missing, what=f"{where} (refetch)")
-                    got = {i.doc_id for i in items}
-                    missing = [p for p in batch if pmid_doc_id(p) not in got]
+                items, missing = self._fetch_exact(
+                    batch,
+                    lambda: self.client.efetch(self._parse_batch, webenv=posted.webenv, query_key=posted.query_key,
+                                               retstart=0, retmax=len(batch), what=f"{where} (efetch)"),
+                    where, summary,
+                )  # still missing after the refetches by id: PubMed has no such record
                 full = len(batch) == len(batches[cursor["next"]])
                 if full:
                     cursor["next"] += 1
@@ -608,7 +701,7 @@ class Refresher:
         if cursor and cursor.get("dois") == _digest(norm):
             summary.resumed = True
         else:
-            cursor = {"dois": _digest(norm), "next": 0, "not_found": []}
+            cursor = {"dois": _digest(norm), "next": 0, "not_found": [], "gaps": []}
 
         def save() -> None:
             self.store.set_query_state(name, {**state, "cursor": cursor})
@@ -622,11 +715,15 @@ class Refresher:
                 chunk = chunks[cursor["next"]]
                 where = f"DOI batch {cursor['next'] + 1}/{len(chunks)}"
                 term = " OR ".join(f'"{d}"[doi]' for d in chunk)
-                search = self.client.esearch(term, usehistory=True, retmax=0, what=f"{where} (esearch)")
+                search = self._listed(self.client.esearch(term, usehistory=True, retmax=self.limit,
+                                                          what=f"{where} (esearch)"), f"{where} (esearch)")
                 items: list[Document | Deletion] = []
+                gaps: list[str] = []
                 for start in range(0, min(search.count, self.limit), self.batch_size):
                     n = min(self.batch_size, search.count - start)
-                    items += self._fetch_history(search, start, n, f"{where} (efetch)", summary)
+                    got, absent = self._fetch_history(search, start, n, f"{where} (efetch)", summary)
+                    items += got
+                    gaps += absent
                 wanted = set(chunk)
                 for item in items:
                     if isinstance(item, Document) and item.doi and normalize_doi(item.doi) in wanted:
@@ -636,15 +733,20 @@ class Refresher:
                     break  # --max: leave this chunk for the next run
                 cursor["next"] += 1
                 cursor["not_found"] = cursor["not_found"] + missing
+                cursor["gaps"] = cursor.get("gaps", []) + gaps
                 self._store_batch(items, summary, save, advance=False)
                 self.progress.advance(len(chunk))
+            if cursor["next"] >= len(chunks) and cursor.get("gaps"):
+                where = "the refetch of recorded gaps"
+                self._fetch_gaps(cursor, summary, save)
         except EntrezError as exc:
             self._finish_stats(summary, before)
             raise MinerError(
                 f"DOI lookup {name} stopped at {where}: {exc}. Progress is saved; run the same command again to resume."
             ) from None
         summary.not_found = list(cursor["not_found"])
-        summary.complete = cursor["next"] >= len(chunks)
+        summary.gaps = list(cursor.get("gaps") or [])
+        summary.complete = cursor["next"] >= len(chunks) and not summary.gaps
         self._finish_stats(summary, before)
         if summary.complete:
             with self.store.transaction():
@@ -687,3 +789,18 @@ def _digest(items: Iterable[str]) -> str:
 def term_state_name(term: str) -> str:
     """The state key of an ad-hoc ``--term`` search."""
     return f"term:{_digest([' '.join(term.split())])}"
+
+
+class _ErrorBody(BadResponse):
+    """NCBI's HTTP-200 ``<eFetchResult><ERROR>`` answer (an expired WebEnv, a backend failure): no records."""
+
+
+def _ncbi_errors(body: bytes) -> str:
+    """The text of NCBI's ``<ERROR>`` elements (for messages), shortened."""
+    found = [" ".join(m.decode("utf-8", "replace").split()) for m in re.findall(rb"<ERROR>(.*?)</ERROR>", body, re.S)]
+    text = "; ".join(f for f in found if f) or "an error answer without a message"
+    return f"NCBI answered with an error: {text[:300]}"
+
+
+def _shown(ids: list[str]) -> str:
+    return ", ".join(ids[:10]) + (" ..." if len(ids) > 10 else "")

@@ -7,8 +7,10 @@ esearch (history server, WebEnv/query_key, retstart/retmax, Count, date
 filters on pdat/edat/mdat, ``"..."[doi]`` terms), efetch (by history or id
 list) and epost to drive :mod:`miner.corpus.refresh` end to end.  Faults are
 queued on demand: HTTP 429 with ``Retry-After``, 5xx, answers slower than the
-client's timeout, connections cut mid-body or dropped, truncated or malformed
-XML, and efetch batches missing records.  Every request is logged with its
+client's timeout or trickled a byte at a time, connections cut mid-body or
+dropped, truncated or malformed XML, NCBI's HTTP-200 ``<ERROR>`` answers, and
+efetch batches that are empty, miss records or repeat one, or histories that
+serve fewer records than esearch counted.  Every request is logged with its
 arrival time so tests can check pacing.  Binds 127.0.0.1 only.
 """
 
@@ -41,6 +43,14 @@ _EFETCH_HEAD = (
     b'"https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_180601.dtd">\n<PubmedArticleSet>\n'
 )
 _EFETCH_TAIL = b"</PubmedArticleSet>\n"
+#: NCBI's answer to an efetch from an expired or unknown history (WebEnv): HTTP 200, no records.
+_EFETCH_ERROR = (
+    b'<?xml version="1.0" encoding="UTF-8" ?>\n<!DOCTYPE eEfetchResult PUBLIC "-//NLM//DTD eefetch 20131226//EN" '
+    b'"https://eutils.ncbi.nlm.nih.gov/eutils/dtd/20131226/efetch.dtd">\n<eFetchResult>\n'
+    b"\t<ERROR>Cannot retrieve history data. query_key: 1, WebEnv: MCID_expired, retstart: 0, retmax: 500</ERROR>\n"
+    b"\t<ERROR>Can't fetch uids from history because of: NCBI C++ Exception: Error: History: Cannot find session"
+    b"</ERROR>\n</eFetchResult>\n"
+)
 _ESEARCH_HEAD = (
     '<?xml version="1.0" encoding="UTF-8" ?>\n<!DOCTYPE eSearchResult PUBLIC "-//NLM//DTD esearch 20060628//EN" '
     '"https://eutils.ncbi.nlm.nih.gov/eutils/dtd/20060628/esearch.dtd">\n'
@@ -185,9 +195,15 @@ class Fault:
     """One injected fault: applies to the ``times`` matching requests after skipping ``after`` of them.
 
     kinds: ``status`` (HTTP ``status``, with ``retry_after`` for 429), ``slow`` (answer after
-    ``delay`` s), ``cut`` (connection closed mid-body), ``drop`` (closed before any answer),
-    ``truncate`` (half the XML, valid HTTP), ``malformed`` (an HTML error page with 200),
-    ``short`` (efetch answer missing its last record).
+    ``delay`` s), ``trickle`` (the answer one byte every ``delay`` s), ``cut`` (connection
+    closed mid-body), ``drop`` (closed before any answer), ``truncate`` (half the XML, valid
+    HTTP), ``malformed`` (an HTML error page with 200), ``error_body`` (NCBI's HTTP-200
+    ``<eFetchResult><ERROR>`` answer for an expired history), ``short`` (efetch answer missing
+    its last ``n`` records), ``empty`` (a well-formed efetch answer without records),
+    ``duplicate`` (efetch answer whose last record is replaced by a copy of its first: same
+    count, one record missing), ``overcount`` (esearch counts and lists ``n`` more hits than
+    its history serves).  ``only`` restricts an efetch fault to fetches by ``"history"`` or
+    by ``"ids"``.
     """
 
     kind: str
@@ -197,6 +213,8 @@ class Fault:
     status: int = 503
     retry_after: str | None = None
     delay: float = 0.0
+    n: int = 1
+    only: str | None = None
     seen: int = 0
     fired: int = 0
 
@@ -298,10 +316,13 @@ class ReplayServer:
         self.stop()
 
     # ------------------------------------------------------------------ behaviour
-    def _take_fault(self, endpoint: str) -> Fault | None:
+    def _take_fault(self, endpoint: str, params: dict[str, str]) -> Fault | None:
+        by = "ids" if "id" in params else "history"
         with self._lock:
             for fault in self._faults:
                 if fault.endpoint not in (None, endpoint) or fault.fired >= fault.times:
+                    continue
+                if fault.only is not None and (endpoint != "efetch" or fault.only != by):
                     continue
                 fault.seen += 1
                 if fault.seen <= fault.after:
@@ -345,7 +366,8 @@ class ReplayServer:
             keys[query_key] = pmids
         return webenv, query_key
 
-    def esearch(self, params: dict[str, str]) -> tuple[int, bytes]:
+    def esearch(self, params: dict[str, str], overcount: int = 0) -> tuple[int, bytes]:
+        """esearch; ``overcount`` hits are counted and listed but left out of the history (a fault)."""
         pmids = self._match(params)
         retstart = int(params.get("retstart", 0) or 0)
         retmax = int(params.get("retmax", 20) or 0)
@@ -357,7 +379,7 @@ class ReplayServer:
             )
         history = ""
         if params.get("usehistory", "").lower() == "y":
-            webenv, key = self._new_history(params.get("WebEnv"), pmids)
+            webenv, key = self._new_history(params.get("WebEnv"), pmids[: len(pmids) - overcount])
             history = f"<QueryKey>{key}</QueryKey><WebEnv>{webenv}</WebEnv>"
         shown = pmids[retstart: retstart + min(retmax, limit - retstart)]
         ids = "".join(f"<Id>{p}</Id>\n" for p in shown)
@@ -392,6 +414,18 @@ class ReplayServer:
         return 200, _EFETCH_HEAD + b"\n".join(articles) + b"\n" + _EFETCH_TAIL
 
 
+def _damage_batch(body: bytes, fault: Fault) -> bytes:
+    """An efetch answer that is well-formed but not the batch asked for (``short``/``empty``/``duplicate``)."""
+    articles = re.findall(rb"<PubmedArticle>.*?</PubmedArticle>", body, re.S)
+    if fault.kind == "short":
+        articles = articles[: max(0, len(articles) - fault.n)]
+    elif fault.kind == "empty":
+        articles = []
+    elif len(articles) > 1:  # duplicate: same count, the last record replaced by the first
+        articles = articles[:-1] + [articles[0]]
+    return _EFETCH_HEAD + b"\n".join(articles) + b"\n" + _EFETCH_TAIL
+
+
 def _xml_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -419,7 +453,7 @@ class _Handler(BaseHTTPRequestHandler):
         endpoint = urllib.parse.urlparse(self.path).path.rsplit("/", 1)[-1].removesuffix(".fcgi")
         params = {k: v[-1] for k, v in urllib.parse.parse_qs(query, keep_blank_values=True).items()}
         replay = self.replay
-        fault = replay._take_fault(endpoint)
+        fault = replay._take_fault(endpoint, params)
         with replay._lock:
             replay.log.append(LoggedRequest(arrived, endpoint, self.command, params, fault.kind if fault else None))
         try:
@@ -439,13 +473,17 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(404, b"unknown E-utility")
                 return
             try:
-                status, body = handler(params)
+                if fault and fault.kind == "overcount" and endpoint == "esearch":
+                    status, body = replay.esearch(params, overcount=fault.n)
+                else:
+                    status, body = handler(params)
             except (ValueError, KeyError) as exc:
                 self._send(400, f"bad request: {exc}".encode())
                 return
-            if fault and fault.kind == "short" and body.count(b"</PubmedArticle>") > 0:
-                cut = body.rfind(b"<PubmedArticle>")
-                body = body[:cut] + _EFETCH_TAIL
+            if fault and fault.kind in ("short", "empty", "duplicate") and b"</PubmedArticle>" in body:
+                body = _damage_batch(body, fault)
+            if fault and fault.kind == "error_body":
+                body = _EFETCH_ERROR
             if fault and fault.kind == "truncate":
                 body = body[: max(1, len(body) // 2)]
             if fault and fault.kind == "malformed":
@@ -459,6 +497,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.flush()
                 self._abort()
                 return
+            if fault and fault.kind == "trickle":
+                self._trickle(status, body, fault.delay)
+                return
             self._send(status, body)
         except (BrokenPipeError, ConnectionResetError, socket.timeout):
             pass  # the client gave up (e.g. a 'slow' fault beyond its timeout)
@@ -471,6 +512,18 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Retry-After", retry_after)
         self.end_headers()
         self.wfile.write(body)
+
+    def _trickle(self, status: int, body: bytes, delay: float) -> None:
+        """Headers at once, then the body one byte every ``delay`` s (until the client hangs up)."""
+        self.send_response(status)
+        self.send_header("Content-Type", "text/xml; charset=UTF-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.flush()
+        for i in range(len(body)):
+            self.wfile.write(body[i : i + 1])
+            self.wfile.flush()
+            time.sleep(delay)
 
     def _abort(self) -> None:
         self.close_connection = True

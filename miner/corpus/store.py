@@ -4,17 +4,23 @@ SQLite because the corpus must be embedded (no server), survive crashes (WAL, on
 transaction per imported file or fetched batch) and be shared by every stage.  The
 schema is versioned: :data:`MIGRATIONS` are applied in order and recorded in
 ``schema_version``, so an older database is upgraded in place.
+
+One writer at a time: a second process that wants to write while another imports
+waits for it (up to :data:`DEFAULT_BUSY_TIMEOUT`, saying that it waits) instead of
+failing with "database is locked" after SQLite's own short timeout.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import sys
+import time
 from contextlib import contextmanager
 from dataclasses import fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from miner.corpus.document import Document
 from miner.errors import MinerError
@@ -89,6 +95,12 @@ MIGRATIONS: list[str] = [
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
+#: Seconds a writer waits for another process's transaction (a large file imports in one) before giving up.
+DEFAULT_BUSY_TIMEOUT = 1800.0
+#: SQLite's own wait (ms) while taking the write lock: how soon the "waiting" message appears.
+_LOCK_POLL_MS = 1000
+#: SQLite's own wait (ms) for any other statement (a reader meeting a checkpoint, say).
+_STATEMENT_WAIT_MS = 30_000
 DECISIONS = ("accepted", "rejected", "corrected")
 _LIST_FIELDS = ("authors", "publication_types", "mesh_headings", "chemicals", "keywords", "annotations")
 _DOC_COLUMNS = (
@@ -126,11 +138,27 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-class CorpusStore:
-    """Documents and everything derived from them, in one SQLite file (WAL mode)."""
+def _tell_waiting(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
-    def __init__(self, path: str | Path) -> None:
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    code = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF  # primary code of extended ones (BUSY_SNAPSHOT...)
+    return code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "database is locked" in str(exc)
+
+
+class CorpusStore:
+    """Documents and everything derived from them, in one SQLite file (WAL mode).
+
+    ``busy_timeout``: seconds to wait for another process's write transaction, calling
+    ``on_wait`` once with a message (default: printed on stderr) when the wait begins.
+    """
+
+    def __init__(self, path: str | Path, busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+                 on_wait: Callable[[str], None] | None = None) -> None:
         self.path = Path(path)
+        self.busy_timeout = busy_timeout
+        self._on_wait = on_wait or _tell_waiting
         if self.path.exists() and self.path.is_dir():
             raise MinerError(f"{self.path}: is a directory, expected a corpus database file")
         try:
@@ -140,14 +168,43 @@ class CorpusStore:
         try:
             # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a transaction is
             # exactly what transaction() delimits.
-            self._conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=30)
-            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=_STATEMENT_WAIT_MS / 1000)
+            self._while_busy(lambda: self._conn.execute("PRAGMA journal_mode=WAL"))
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute("PRAGMA foreign_keys=ON")
-            self._migrate()
+            self._while_busy(self._migrate)
         except sqlite3.DatabaseError as exc:
             raise MinerError(f"{self.path}: not a miner corpus database (SQLite said: {exc})") from exc
         self._depth = 0
+
+    def _while_busy(self, step: Callable[[], Any]) -> Any:
+        """Run ``step`` (taking the write lock), retrying while another process holds it (up to ``busy_timeout``).
+
+        SQLite's own busy wait is shortened meanwhile, so the wait is announced after a second
+        instead of passing silently or ending in "database is locked".
+        """
+        deadline = time.monotonic() + self.busy_timeout
+        told = False
+        while True:
+            try:
+                self._conn.execute(f"PRAGMA busy_timeout = {_LOCK_POLL_MS}")
+                return step()
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc):
+                    raise
+                if not told:
+                    self._on_wait(
+                        f"{self.path} is in use by another miner process (an import or refresh?): waiting for it "
+                        f"to finish (up to {self.busy_timeout:.0f} s; Ctrl-C to stop)"
+                    )
+                    told = True
+                if time.monotonic() >= deadline:
+                    raise MinerError(
+                        f"{self.path} is locked by another process (waited {self.busy_timeout:.0f} s); "
+                        "run this again when the other import or refresh has finished"
+                    ) from None
+            finally:
+                self._conn.execute(f"PRAGMA busy_timeout = {_STATEMENT_WAIT_MS}")
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -192,7 +249,10 @@ class CorpusStore:
         """
         conn = self._conn
         name = f"sp{self._depth}"
-        conn.execute("BEGIN IMMEDIATE" if self._depth == 0 else f"SAVEPOINT {name}")
+        if self._depth == 0:
+            self._while_busy(lambda: conn.execute("BEGIN IMMEDIATE"))
+        else:
+            conn.execute(f"SAVEPOINT {name}")
         self._depth += 1
         try:
             yield
