@@ -21,6 +21,7 @@ from miner.extract import constraints
 from miner.extract import context as ctx
 from miner.extract import findings as build
 from miner.extract.combinations import Agent, expand_agents
+from miner.extract.celllines import DrugName
 from miner.extract.cues import CueLexicon, load_cues
 from miner.extract.grammar import Grammar, load_grammar
 from miner.extract.mechanism import Mechanism, find_in_next, find_in_sentence, from_gene_unit
@@ -148,6 +149,8 @@ class Reader:
         evidence: dict[int, set[str]] = {}
         for match_id, s, _e in self.evidence_matcher(doc):
             evidence.setdefault(s, set()).add(self.nlp.vocab.strings[match_id])
+        # the drugs this text names: codes of drug-selected cell lines ("H2228/CR") are resolved against them
+        named = [DrugName(m.text, m.label, m.ids) for m in mentions if m.kind == "DRUG"]
         out: list[_Sentence] = []
         for sent in doc.sents:
             raw = sent.text
@@ -155,7 +158,7 @@ class Reader:
             s_start, s_end = base + sent.start_char + lead, base + sent.start_char + len(raw.rstrip())
             sent_mentions = [m for m in mentions if m.start >= s_start and m.end <= s_end]
             sent_cues = [(m, s, e) for m, s, e in cue_matches if s >= sent.start and e <= sent.end]
-            units = build_units(sent, sent_mentions, sent_cues, self.cues, self.resolver, base, abbreviations)
+            units = build_units(sent, sent_mentions, sent_cues, self.cues, self.resolver, base, abbreviations, named)
             ev: set[str] = set()
             for i in range(sent.start, sent.end):
                 ev |= evidence.get(i, set())

@@ -19,12 +19,16 @@ from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
 from spacy.vocab import Vocab
 
+from miner.extract.celllines import DrugName, find_line_code
 from miner.extract.cues import CueLexicon
 from miner.extract.grammar import load_grammar
 from miner.extract.mentions import Mention, Resolver
 
 #: The class of the "+" unit made when "X+Y" is split (checked to have the regimen_join role in the tests).
 SPLIT_JOIN_CLASS = "JOIN_REGIMEN"
+#: The class of the unit that follows the drug code of a drug-selected cell line ("MCF-7/Dox" reads as
+#: "Dox-resistant"; checked to have the resistant_after role in the tests).
+SELECTED_LINE_CLASS = "AFFIX_RES"
 _HYPHENS = "-\u2010\u2011\u2012\u2013"
 _SPLIT_HYPHEN = re.compile(f"[{_HYPHENS}]")
 _SPLIT_COMBO = re.compile(r"\s*(?:\+|/)\s*")
@@ -60,8 +64,13 @@ def build_units(
     resolver: Resolver,
     base: int = 0,
     abbreviations: dict[str, tuple[str, list[str], bool]] | None = None,
+    named: list[DrugName] | None = None,
 ) -> list[Unit]:
-    """Rewrite one parsed sentence as units (offsets shifted by ``base``)."""
+    """Rewrite one parsed sentence as units (offsets shifted by ``base``).
+
+    ``named`` lists the drugs the text names, against which the codes of drug-selected cell lines
+    ("H2228/CR") are resolved (:mod:`miner.extract.celllines`).
+    """
     doc = sent.doc
     grammar = load_grammar()
     # tokens and cue classes a pattern gap may not cross: a new clause usually starts a new statement, and
@@ -73,6 +82,7 @@ def build_units(
     # token index -> mention that starts there / covers it
     by_token: dict[int, Mention] = {}
     covered: set[int] = set()
+    gene_tokens: set[int] = set()  # tokens of gene/variant mentions, which a cell line name may claim ("H2228")
     for m in mentions:
         span = doc.char_span(m.start - base, m.end - base, alignment_mode="expand")
         if span is None or span.start < sent.start or span.end > sent.end:
@@ -84,6 +94,8 @@ def build_units(
             continue
         by_token[span.start] = m
         covered.update(range(span.start, span.end))
+        if m.kind == "GENE":
+            gene_tokens.update(range(span.start, span.end))
     cue_at: dict[int, Span] = {}
     for span in cue_spans:
         if not any(i in covered for i in range(span.start, span.end)):
@@ -100,6 +112,16 @@ def build_units(
         skip = _citation_end(doc, i, sent.end)
         if skip:  # "(12, 13)" or "[4-6]": citation markers say nothing and would eat pattern gaps
             i = skip
+            continue
+        line = _selected_line(sent, i, covered - gene_tokens, resolver, named or [])
+        if line is not None:
+            first = doc[line.first_token + sent.start]
+            start = base + first.idx + line.code_start
+            m = Mention(line.code, start, start + len(line.code), "DRUG", line.drug.label, list(line.drug.ids),
+                        resolver.oncology(line.drug.ids))
+            units.append(Unit(line.code, m.start, m.end, "DRUG", "", m, i))
+            units.append(Unit("", m.end, m.end, "CUE", SELECTED_LINE_CLASS, None, i))
+            i = line.last_token + sent.start + 1
             continue
         if i in by_token:
             m = by_token[i]
@@ -153,6 +175,19 @@ def build_units(
     demote_named_classes(units)
     distribute_class_head(units, resolver)
     return units
+
+
+def _selected_line(sent: Span, i: int, covered: set[int], resolver: Resolver, named: list[DrugName]):
+    """A drug-selected cell line name starting at token ``i`` whose tokens no mention claims, else None."""
+    tok = sent.doc[i]
+    if not any(c.isdigit() for c in tok.text) or i in covered:
+        return None
+    texts = [t.text for t in sent]
+    spaces = [bool(t.whitespace_) for t in sent]
+    found = find_line_code(texts, spaces, i - sent.start, resolver.drug, named)
+    if found is None or any(k + sent.start in covered for k in range(found.first_token, found.last_token + 1)):
+        return None
+    return found
 
 
 def distribute_class_head(units: list[Unit], resolver: Resolver) -> None:
