@@ -137,7 +137,10 @@ def test_label_studio_decisions_round_trip(tmp_path, findings):
     exported.write_text(json.dumps(tasks), encoding="utf-8")
     raw = read_decisions(exported)
     ok = validate_decisions(raw, {f.id: f for f in findings})
-    assert ok[0]["decision"] == "corrected" and ok[0]["corrected"] == {"mechanism": "KEAP1"}
+    keap1 = findings[0].offsets["mechanism"][0]
+    # the corrected span carries its new offsets
+    assert ok[0]["decision"] == "corrected"
+    assert ok[0]["corrected"] == {"mechanism": "KEAP1", "offsets": {"mechanism": [keap1, keap1 + 5]}}
     assert ok[0]["curator"] == "cur@example.org"
     assert ok[1]["decision"] == "rejected" and ok[1]["curator"] == "7"
 

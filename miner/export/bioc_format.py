@@ -16,19 +16,26 @@ from typing import Iterable, Mapping
 import bioc
 from bioc import biocjson, biocxml
 
-from miner.export.common import argument_spans, atomic_file, document_text, group_by_doc
+from miner.export.common import argument_spans, atomic_file, decision_summary, document_text, group_by_doc, xml_safe
 from miner.schema import Finding
 
 
-def build_collection(findings: Iterable[Finding], texts: Mapping[str, str]) -> bioc.BioCCollection:
+def build_collection(findings: Iterable[Finding], texts: Mapping[str, str],
+                     decisions: Mapping[str, dict] | None = None, for_xml: bool = False) -> bioc.BioCCollection:
+    """One BioC document per corpus document; each finding a relation (with its latest decision, if any).
+
+    ``for_xml``: characters XML cannot hold (form feed, FS/GS/RS, ...) become spaces, which keeps every offset.
+    """
+    decisions = decisions or {}
+    clean = xml_safe if for_xml else str
     collection = bioc.BioCCollection()
     collection.source = "miner"
     collection.date = date.today().isoformat()
     collection.key = "miner.key"
     for doc_id, items in group_by_doc(findings).items():
-        text = document_text(doc_id, texts)
+        text = clean(document_text(doc_id, texts))
         doc = bioc.BioCDocument()
-        doc.id = doc_id
+        doc.id = clean(doc_id)
         passage = bioc.BioCPassage()
         passage.offset = 0
         passage.text = text
@@ -57,6 +64,8 @@ def build_collection(findings: Iterable[Finding], texts: Mapping[str, str]) -> b
                 "mechanism_type": f.mechanism_type, "kind": f.kind, "evidence_level": f.evidence_level,
                 "rule": f.rule,
             })
+            relation.infons.update({k: v for k, v in decision_summary(decisions.get(f.id)).items() if v})
+            relation.infons.update({k: clean(v) for k, v in relation.infons.items()})
             passage.add_relation(relation)
         doc.add_passage(passage)
         collection.add_document(doc)
@@ -64,8 +73,8 @@ def build_collection(findings: Iterable[Finding], texts: Mapping[str, str]) -> b
 
 
 def write_bioc(findings: Iterable[Finding], texts: Mapping[str, str], out: Path, *,
-               force: bool = False, as_json: bool = False) -> int:
-    collection = build_collection(findings, texts)
+               force: bool = False, as_json: bool = False, decisions: Mapping[str, dict] | None = None) -> int:
+    collection = build_collection(findings, texts, decisions, for_xml=not as_json)
     with atomic_file(out, force) as fh:
         if as_json:
             biocjson.dump(collection, fh, indent=1)
