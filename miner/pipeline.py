@@ -200,11 +200,15 @@ def stage_export(state: RunState) -> str:
 
 
 def stage_report(state: RunState) -> str:
+    from miner.assemble import assemble_store
     from miner.report import build_report
 
-    findings, texts = state.store.findings_with_texts()
-    out = build_report(findings, texts, state.tables, state.options.out_dir / "report.html", force=True)
-    return str(out)
+    notes: list[str] = []
+    assembly = assemble_store(state.store, gold=state.options.gold_dir, on_gold_error=notes.append)
+    out = build_report(assembly, state.options.out_dir / "report.html", state.tables, force=True)
+    sequences = sum(1 for s in assembly if s.sequential)
+    return "; ".join([f"{out}: {len(assembly)} statements ({sequences} drug sequences) from "
+                      f"{assembly.n_findings} findings", *notes])
 
 
 class _Skip(Exception):

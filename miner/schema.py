@@ -123,6 +123,19 @@ class Finding:
         )
         return "f" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
 
+    def statement_key(self) -> "StatementKey":
+        """What this finding states, whatever document it was read in (see :class:`StatementKey`).
+
+        :attr:`id` names one piece of evidence; this key names the statement it supports, so
+        assembly, evaluation and reconciliation group findings with one definition.
+        """
+        return StatementKey(
+            prior=agent_key(self.prior_drug, self.prior_drug_ids),
+            agent=agent_key(self.drug, self.drug_ids),
+            polarity=self.polarity,
+            genes=tuple(sorted({g.strip().upper() for g in self.mechanism_genes if g.strip()})),
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -133,6 +146,52 @@ class Finding:
         if unknown:
             raise MinerError(f"unknown finding field(s): {', '.join(sorted(unknown))}")
         return cls(**data)
+
+
+def agent_key(name: str, ids: Iterable[str]) -> str:
+    """One side of a statement: its lexicon ids sorted and joined by "+" (a combination), else the written name.
+
+    Ids are DrugBank ids, ``regimen:`` or ``class:`` ids, so synonyms, abbreviations and brands of one
+    agent share a key; a name the lexicon does not know is keyed ``name:<case-, space- and
+    hyphen-insensitive form>``; no agent (single-drug resistance has no prior) is "".
+    """
+    unique = sorted({i.strip() for i in ids if i and i.strip()})
+    if unique:
+        return "+".join(unique)
+    from miner.nlp.normalize import key  # pure string functions, no NLP models
+
+    k = key(name)
+    return f"name:{k}" if k else ""
+
+
+@dataclass(frozen=True, order=True)
+class StatementKey:
+    """The statement a finding supports (INDRA's statement, apart from its evidence).
+
+    ``(prior agent, agent, effect polarity, mechanism genes)``: agents are :func:`agent_key` values,
+    polarity is :data:`POLARITY` of the effect (cross_resistance and reduced_efficacy state the same
+    thing), genes are upper-cased symbols, sorted.  Findings read in different documents, or by
+    different rules, with the same key are evidence for one statement.
+    """
+
+    prior: str
+    agent: str
+    polarity: str
+    genes: tuple[str, ...] = ()
+
+    @property
+    def pair(self) -> tuple[str, str]:
+        """(prior agent, agent): what the cross-resistance matrix and conflict checks group by."""
+        return self.prior, self.agent
+
+    def __str__(self) -> str:
+        genes = ",".join(self.genes)
+        return f"{self.prior or '-'} > {self.agent} : {self.polarity}" + (f" [{genes}]" if genes else "")
+
+    @property
+    def id(self) -> str:
+        """A short stable id (``s`` + content hash), usable as an HTML anchor."""
+        return "s" + hashlib.sha1(str(self).encode("utf-8")).hexdigest()[:12]
 
 
 @lru_cache(maxsize=1)

@@ -7,6 +7,7 @@ from typing import List, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from miner.cli.main import existing_store, settings
@@ -28,12 +29,18 @@ def run_command(
     gold_dir: Path = typer.Option(GOLD_DIR, "--gold", help="Gold set (JSONL files)."),
     workers: int = typer.Option(1, "--workers", min=1, max=64, help="Parser processes for extraction."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Extract from at most this many documents (quick trial runs).", show_default=False),
+    gpu_id: int = typer.Option(-1, "--gpu-id", help="Run the NLP models on this CUDA GPU (spacy.prefer_gpu; for "
+                               "transformer packages, see MINER_MODELS); -1 or no usable GPU: the CPU, as before."),
 ) -> None:
     """Run the whole pipeline: corpus, review texts, extraction, evaluation, reconciliation, exports, report.
 
     Ends with a summary table; exits 1 if a stage failed.
     """
     from miner.pipeline import RunOptions, run
+
+    from miner.nlp.transformer.gpu import use_gpu
+
+    use_gpu(gpu_id)  # a no-op (with a note) without a usable CUDA GPU
 
     options = RunOptions(out_dir=out_dir, from_paths=list(from_paths or []), reviews_dir=reviews_dir,
                          gold_dir=gold_dir, refresh=refresh, refresh_max=refresh_max, workers=workers, limit=limit)
@@ -52,22 +59,23 @@ def run_command(
 def report_command(
     ctx: typer.Context,
     out: Path = typer.Option(Path("report.html"), "--out", "-o", help="HTML file to write."),
-    gold_dir: Path = typer.Option(GOLD_DIR, "--gold", help="Gold set for the evaluation tables."),
-    max_evidence: int = typer.Option(200, "--max-evidence", min=1, help="Evidence sentences shown."),
+    gold_dir: Path = typer.Option(GOLD_DIR, "--gold", help="Gold set for the evaluation tables and the gold links of statements."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing report."),
 ) -> None:
-    """Write an HTML report: evaluation tables, reconciliation counts, highlighted evidence, drug network."""
+    """Write the HTML report: cross-resistance matrix, statements with their evidence, network, curation, evaluation."""
+    from miner.assemble import assemble_store
     from miner.pipeline import REVIEWS, evaluation_tables
     from miner.report import build_report
 
+    warn = lambda msg: console.print(f"[yellow]warning:[/] {escape(msg)}")  # noqa: E731
     with existing_store(ctx) as store:
-        findings, texts = store.findings_with_texts()
-    review_findings = [f for f in findings if f.doc_id in {f"text:{n}" for n in REVIEWS}]
+        assembly = assemble_store(store, gold=gold_dir, on_gold_error=warn)
+        review_findings = list(store.iter_findings(doc_ids=[f"text:{n}" for n in REVIEWS]))
     tables = {}
     if review_findings and gold_dir.exists():
         _, tables, _ = evaluation_tables(gold_dir, review_findings)
-    build_report(findings, texts, tables, out, force=force, max_evidence=max_evidence)
-    console.print(f"wrote {out} ({len(findings)} findings)")
+    build_report(assembly, out, tables, force=force)
+    console.print(f"wrote {escape(str(out))} ({len(assembly)} statements from {assembly.n_findings} findings)")
 
 
 def register(app: typer.Typer) -> None:
