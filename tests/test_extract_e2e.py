@@ -102,7 +102,7 @@ def test_store_end_to_end_with_cli(nlp, tmp_path):
         text = texts[f.doc_id]
         s, e = f.offsets["sentence"]
         assert text[s:e] == f.sentence
-    assert run_meta["rules_version"].startswith("rules-") and run_meta["pipeline"].startswith("miner_core")
+    assert run_meta["rules_version"].startswith("grammar-") and run_meta["pipeline"].startswith("miner_core")
     # re-running replaces the findings of the same documents instead of duplicating them
     result = runner.invoke(app, ["--db", str(db), "extract", "--doc-id", "text:mine"])
     assert result.exit_code == 0, result.output

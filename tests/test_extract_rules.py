@@ -187,9 +187,19 @@ def test_drug_class_keeps_class_id(nlp):
 
 
 def test_collateral_sensitivity_vice_versa(nlp):
-    f = one(nlp, "Doxorubicin-resistant cells were hypersensitive to paclitaxel and vice versa.")
-    assert (f.drug, f.prior_drug, f.effect) == ("paclitaxel", "Doxorubicin", "collateral_sensitivity")
-    assert f.direction_bidirectional
+    """Both directions stated: one finding per direction, both flagged (guidelines section 3)."""
+    found = read(nlp, "Doxorubicin-resistant cells were hypersensitive to paclitaxel and vice versa.")
+    assert {(f.drug, f.prior_drug, f.effect) for f in found} == {
+        ("paclitaxel", "Doxorubicin", "collateral_sensitivity"), ("Doxorubicin", "paclitaxel", "collateral_sensitivity")}
+    assert all(f.direction_bidirectional for f in found)
+    text = "Doxorubicin-resistant cells were hypersensitive to paclitaxel and vice versa."
+    for f in found:  # the swapped finding's offsets still point at its own names
+        assert text[slice(*f.offsets["drug"])] == f.drug and text[slice(*f.offsets["prior_drug"])] == f.prior_drug
+
+
+def test_comparison_of_two_orders_is_not_mirrored(nlp):
+    found = read(nlp, "Docetaxel followed by cabazitaxel gave longer survival than the reverse sequence.")
+    assert len({(f.drug, f.prior_drug) for f in found}) <= 1
 
 
 def test_remained_sensitive_is_no_cross_resistance(nlp):

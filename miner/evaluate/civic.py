@@ -54,6 +54,7 @@ from miner.config import REPO_ROOT, SHARED_DIR
 from miner.errors import InputFileError, MinerError
 from miner.evaluate.names import LexiconLike, default_lexicon, resolve_name
 from miner.schema import Finding, jsonl_lines
+from miner.lexicon.genes import fusion_kinase
 
 if TYPE_CHECKING:  # pragma: no cover
     from miner.extract import TextDoc
@@ -74,7 +75,6 @@ SURVIVAL_ONLY = re.compile(r"progression[- ]free|time to (?:disease )?progressio
 #: Therapies that name no agent (dropped from regimens).
 GENERIC_THERAPY = re.compile(r"chemotherapy|radiation|radiotherapy|surgery|sirna|lymphocytes|oligonucleotide", re.IGNORECASE)
 #: Kinases that are the 5' partner of their usual fusions (FGFR2::BICC1); otherwise the 3' partner is the kinase.
-_FIVE_PRIME_KINASES = frozenset({"FGFR1", "FGFR2", "FGFR3", "EGFR", "MET", "NTRK1", "NTRK2", "NTRK3", "ALK", "ROS1", "RET", "BRAF", "RAF1"})
 _SYMBOL = re.compile(r"[A-Z][A-Z0-9-]*(?:::[A-Z][A-Z0-9-]*)*")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[])")
 
@@ -82,14 +82,6 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[])")
 def split_of(pmid: str) -> str:
     """``dev`` for about one paper in three (by a hash of the PMID), else ``train``: deterministic, by paper."""
     return "dev" if int(hashlib.sha1(str(pmid).encode("utf-8")).hexdigest(), 16) % 3 == 0 else "train"
-
-
-def fusion_kinase(symbol: str) -> str:
-    """The kinase of a fusion written ``5'::3'`` (BCR::ABL1 -> ABL1, FGFR2::BICC1 -> FGFR2); a plain symbol as is."""
-    parts = symbol.split("::")
-    if len(parts) == 1:
-        return symbol
-    return next((p for p in parts if p in _FIVE_PRIME_KINASES), parts[-1])
 
 
 def profile_genes(profile: str) -> list[str]:

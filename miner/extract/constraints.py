@@ -30,6 +30,8 @@ class Match:
     anaphora: bool = False
     #: (drug, prior) pairs the match states; None = every drug with every prior
     pairs: list[tuple[Agent, Agent]] | None = None
+    #: whether a "vice versa" in the sentence states the reverse relation too
+    mirror: bool = True
 
 
 Constraint = Callable[[Match], bool]
@@ -64,6 +66,13 @@ def uncoordinated_roles(m: Match) -> bool:
     p, drug_i = m.roles["prior"], m.roles["drug"]
     used = set(m.roles.values())
     return not any(drug_i in g for g in group_indexes(m.units, p, used - {p, drug_i}))
+
+
+@register("one_direction")
+def one_direction(m: Match) -> bool:
+    """A comparison of two orders ("A after B is better than vice versa") states one direction only."""
+    m.mirror = False
+    return True
 
 
 @register("within_class")

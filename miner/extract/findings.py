@@ -58,6 +58,19 @@ class Provenance:
     end: int
 
 
+def reversed_finding(f: Finding) -> Finding:
+    """The same statement read the other way round (drug and prior swapped), for texts that state both
+    directions ("X-resistant cells are sensitive to Y, and vice versa"; guidelines section 3)."""
+    data = f.to_dict()
+    data["drug"], data["prior_drug"] = f.prior_drug, f.drug
+    data["drug_ids"], data["prior_drug_ids"] = list(f.prior_drug_ids), list(f.drug_ids)
+    offsets = dict(f.offsets)
+    offsets["drug"], offsets["prior_drug"] = f.offsets["prior_drug"], f.offsets["drug"]
+    data["offsets"] = offsets
+    data["id"] = ""
+    return Finding.from_dict(data)
+
+
 def confidence(base: float, hedged: bool = False, anaphora: bool = False, mechanism_from_next: bool = False) -> float:
     """A rule's base confidence lowered for what makes a reading less certain, kept within [0.05, 1]."""
     conf = base

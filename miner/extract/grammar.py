@@ -65,7 +65,7 @@ NEGATED_EFFECT: dict[str, str | None] = {
     "resistance": None,
 }
 #: Named rule constraints (implemented in :mod:`miner.extract.constraints`).
-CONSTRAINTS = ("within_class", "coordinated_roles")
+CONSTRAINTS = ("within_class", "coordinated_roles", "one_direction")
 _NAME = re.compile(r"^[A-Z][A-Z_]*$")
 
 

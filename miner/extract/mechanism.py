@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from miner.extract.cues import CueLexicon
 from miner.extract.grammar import load_grammar
 from miner.extract.units import Unit
+from miner.lexicon.genes import fusion_kinase, is_symbol, split_fusion, variant_genes
 
 _VARIANT = re.compile(r"^[A-Z]\d{1,4}(?:[A-Z]|del|ins|fs|\*)$|^(?:ex|exon)\s?\d+|del|ins", re.IGNORECASE)
 _SPLICE = re.compile(r"-V\d+$|\bv\d+$|Δ|delta", re.IGNORECASE)
@@ -87,13 +88,41 @@ def _make(units: list[Unit], g: int, cues: CueLexicon) -> Mechanism:
     for u in text_units:
         if u.unit == "GENE" and u.mention is not None:
             label = u.mention.label if u.mention.label == "VARIANT" else label or u.mention.label
-            gid = u.mention.ids[0] if u.mention.ids else ""
-            if not gid and u.mention.label == "GENE":
-                gid = u.mention.text
-            if gid and gid not in genes:
-                genes.append(gid)
+            for gid in mention_genes(u.mention.text, u.mention.ids, u.mention.label):
+                if gid not in genes:
+                    genes.append(gid)
+    if not genes:  # a bare variant ("the T790M mutation") takes its gene from the sentence or known variants
+        genes = context_genes(units, g)
     text = " ".join(u.text for u in text_units)
     return Mechanism(text, start, end, genes, mechanism_type(text, genes, label, cues))
+
+
+def mention_genes(text: str, ids: list[str], label: str) -> list[str]:
+    """HGNC symbols of a gene or variant mention: its ids (a fusion gives its kinase), else its text when it is
+    symbol-shaped; counts, cell lines and gene families ("PARP") give none."""
+    fusion = split_fusion(text.split()[0]) if text.split() else None
+    if fusion is not None:
+        return [fusion_kinase("::".join(fusion))]
+    found = [fusion_kinase(i) for i in ids if is_symbol(i)]
+    if len(found) == 2 and label == "VARIANT":  # a variant of a fusion ("BCR-ABL1 T315I"): the fusion's kinase
+        found = [fusion_kinase("::".join(found))]
+    if not found and label == "GENE":  # "KEAP1 mutation" as one span: its symbol-shaped word
+        found = [w for w in text.split() if is_symbol(w)][:1]
+    if not found and label == "VARIANT":
+        gene = variant_genes().get(text.split()[-1] if text.split() else "")
+        found = [gene] if gene else []
+    return list(dict.fromkeys(found))
+
+
+def context_genes(units: list[Unit], g: int) -> list[str]:
+    """The gene a bare variant belongs to: the one gene the sentence names ("L755S" in an ERBB2 sentence)."""
+    named: list[str] = []
+    for k, u in enumerate(units):
+        if k != g and u.unit == "GENE" and u.mention is not None and u.mention.label == "GENE":
+            for gid in mention_genes(u.mention.text, u.mention.ids, "GENE"):
+                if gid not in named:
+                    named.append(gid)
+    return named if len(named) == 1 else []
 
 
 def _process_after(units: list[Unit], i: int) -> int | None:
@@ -152,6 +181,34 @@ def find_in_next(units: list[Unit], text: str, cues: CueLexicon) -> Mechanism | 
                 mech.from_next_sentence = True
                 return mech
     return None
+
+
+def mechanism_list(units: list[Unit], g: int) -> list[int]:
+    """Indexes of the mechanism units listed with unit ``g`` ("KRAS, NRAS and BRAF mutations"), in text order.
+
+    Members are joined by list conjunctions; a unit right after another gene unit belongs to its phrase
+    ("EGFR T790M") and is not a member of its own.
+    """
+    joins = load_grammar().classes_with("list_join")
+    members = [g]
+    for step in (-1, 1):
+        k, joined = g + step, False
+        while 0 <= k < len(units):
+            u = units[k]
+            if u.cue in joins:
+                joined = True
+            elif u.unit == "GENE" and joined:
+                if not (k > 0 and units[k - 1].unit == "GENE") or step == -1:
+                    members.append(k)
+                joined = False
+            elif u.unit == "GENE" and not joined:
+                pass  # the same phrase ("EGFR T790M")
+            else:
+                break
+            k += step
+    # keep the head of each "GENE VARIANT" phrase once: drop a member right after another member
+    members = sorted(set(members))
+    return [k for k in members if not (k - 1 in members and units[k - 1].unit == "GENE")]
 
 
 def from_gene_unit(units: list[Unit], g: int, cues: CueLexicon) -> Mechanism:

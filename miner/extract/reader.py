@@ -24,7 +24,7 @@ from miner.extract.combinations import Agent, expand_agents
 from miner.extract.celllines import DrugName
 from miner.extract.cues import CueLexicon, load_cues
 from miner.extract.grammar import Grammar, load_grammar
-from miner.extract.mechanism import Mechanism, find_in_next, find_in_sentence, from_gene_unit
+from miner.extract.mechanism import Mechanism, find_in_next, find_in_sentence, from_gene_unit, mechanism_list
 from miner.extract.mentions import Mention, Resolver, default_resolver, mention_from_ent
 from miner.extract.patterns import (
     PatternSet,
@@ -78,8 +78,11 @@ class _Reading:
     negated: bool
     trigger: int
     pairs: list[tuple[Agent, Agent | None]]
-    mechanism: Mechanism | None
+    #: the mechanisms the statement names for the relation (a list of genes gives several)
+    mechanisms: list[Mechanism]
     anaphora: bool
+    #: whether "vice versa" in the sentence makes the reverse a finding too (not for comparisons of two orders)
+    mirror: bool = True
 
 
 def _agent_spans(ents: list[Span], lexicon_spans: list[Span]) -> list[Span]:
@@ -107,6 +110,26 @@ def _gene_in_disease(m: Mention, resolver: Resolver) -> Mention:
         if gene := gene_alias(word, resolver):
             return Mention(m.text, m.start, m.end, "GENE", "GENE", [gene])
     return m
+
+
+def _scoped(values: list[str], blocks: list[int], idx: int) -> str:
+    """The value of sentence ``idx``, else of the nearest sentence of its block, else of the nearest one read
+    (earlier first on a tie)."""
+    if values[idx]:
+        return values[idx]
+    for same_block in (True, False):
+        for dist in range(1, len(values)):
+            for j in (idx - dist, idx + dist):
+                if 0 <= j < len(values) and values[j] and (blocks[j] == blocks[idx]) == same_block:
+                    return values[j]
+    return ""
+
+
+def _mechanism_key(m: Mechanism | None) -> str:
+    """What makes two mechanisms of one drug distinct: their genes, else their text."""
+    if m is None:
+        return ""
+    return ",".join(m.genes) or m.text.lower()
 
 
 class Reader:
@@ -196,8 +219,12 @@ class Reader:
         if match is None or not constraints.check(match):
             return None
         pairs = match.pairs if match.pairs is not None else [(d, p) for d in match.drugs for p in match.priors or [None]]
-        mech = self._mechanism(roles, units, trigger, effect, nxt)
-        return _Reading(rp, effect, negated, trigger, pairs, mech, match.anaphora)
+        if "mech" in roles:
+            mechanisms = [from_gene_unit(units, k, self.cues) for k in mechanism_list(units, roles["mech"])]
+        else:
+            mech = self._mechanism(roles, units, trigger, effect, nxt)
+            mechanisms = [mech] if mech is not None else []
+        return _Reading(rp, effect, negated, trigger, pairs, mechanisms, match.anaphora, match.mirror)
 
     @staticmethod
     def _effect(rp: RelationPattern, units: list[Unit], trigger: int) -> str:
@@ -245,7 +272,15 @@ class Reader:
         if "mech" in roles:
             return from_gene_unit(units, roles["mech"], self.cues)
         if POLARITY.get(effect) != "negative":
-            return None  # a link after "Y remained active ..." explains why Y works, not a resistance mechanism
+            # a link after "Y remained active ..." explains why Y works, not a resistance mechanism; but the
+            # resistance a drug overcomes may be named inside the statement ("overcomes T790M-mediated resistance
+            # to gefitinib"): a gene between the trigger and the prior drug is that resistance's mechanism
+            if "prior" in roles:
+                lo, hi = sorted((trigger, roles["prior"]))
+                for k in range(lo + 1, hi):
+                    if units[k].unit == "GENE":
+                        return from_gene_unit(units, k, self.cues)
+            return None
         mech = find_in_sentence(units, trigger, self.cues)
         if mech is None and nxt is not None:
             mech = find_in_next(nxt.units, nxt.span.text, self.cues)
@@ -275,28 +310,25 @@ class Reader:
                 memory.cancer = ctx.cancer_in(s.mentions, s.text, s.start)
                 if memory.cancer:
                     break
+        # context is scoped to the statement: its own sentence, then its block (a paragraph or a structured-abstract
+        # section: a line of the text), then the text read here
+        blocks = [doc.text.count("\n", 0, s.span.start_char) for s in sents]
+        cancers = [ctx.cancer_in(s.mentions, s.text, s.start) for s in sents]
+        levels = [ctx.evidence_level(s.evidence) if s.evidence else "" for s in sents]
         findings: list[Finding] = []
         for idx, sent in enumerate(sents):
             nxt = sents[idx + 1] if idx + 1 < len(sents) else None
             readings = self._readings(sent, nxt, memory)
             if readings:
-                new = self._findings(sent, readings, doc_id, self._evidence(sents, idx), memory)
+                evidence = _scoped(levels, blocks, idx) or "unknown"
+                cancer = _scoped(cancers, blocks, idx) or memory.cancer
+                new = self._findings(sent, readings, doc_id, evidence, cancer)
                 for f in new:  # the section label in force where the drug is named
                     f.section = sections.at(f.offsets["drug"][0] - section_base)
                 findings.extend(new)
             memory.update(sent.units)
         return findings
 
-    @staticmethod
-    def _evidence(sents: list[_Sentence], idx: int) -> str:
-        """The sentence's own evidence cues, else those of the nearest sentence that has some."""
-        if sents[idx].evidence:
-            return ctx.evidence_level(sents[idx].evidence)
-        for dist in range(1, len(sents)):
-            for j in (idx - dist, idx + dist):
-                if 0 <= j < len(sents) and sents[j].evidence:
-                    return ctx.evidence_level(sents[j].evidence)
-        return "unknown"
 
     def _findings(
         self,
@@ -304,36 +336,45 @@ class Reader:
         readings: list[_Reading],
         doc_id: str,
         evidence: str,
-        memory: ctx.DocMemory,
+        cancer: str,
     ) -> list[Finding]:
         if ctx.has_cue(sent.units, self.grammar.classes_with("aim")):
             return []  # aims, questions and plans ("to determine whether ...") state no result
         hedged = ctx.has_cue(sent.units, self.grammar.classes_with("hedge"))
         bidirectional = ctx.has_cue(sent.units, self.grammar.classes_with("bidirectional"))
-        cancer = ctx.cancer_in(sent.mentions, sent.text, sent.start) or memory.cancer
         provenance = build.Provenance(doc_id, sent.text, sent.start, sent.end)
-        best: dict[tuple[str, str], Finding] = {}
+        # one finding per drug pair; single-drug resistance is read per drug and mechanism (guidelines section 3)
+        best: dict[tuple[str, str, str], Finding] = {}
         for r in readings:
             context = build.Context(hedged, bidirectional, r.negated, evidence, cancer)
             for drug, prior in r.pairs:
                 if prior is not None and prior is not drug and \
                         {m.key for m in prior.mentions} & {m.key for m in drug.mentions}:
                     continue  # "X plus Y after X": a regimen containing the prior is not read
-                m = r.mechanism
-                conf = build.confidence(r.pattern.confidence, hedged, r.anaphora,
-                                        m is not None and m.from_next_sentence)
-                mech = build.MechanismArg(m.text, m.start, m.end, m.genes, m.type) if m is not None else None
-                finding = build.build(drug, prior, r.effect, r.pattern.kind, context, provenance,
-                                      r.pattern.name, conf, mech)
-                key = (drug.key, prior.key if prior is not None else "")
-                old = best.get(key)
-                if old is None or finding.confidence > old.confidence:
-                    best[key] = finding
+                for m in (r.mechanisms if prior is None else r.mechanisms[:1]) or [None]:
+                    conf = build.confidence(r.pattern.confidence, hedged, r.anaphora,
+                                            m is not None and m.from_next_sentence)
+                    mech = build.MechanismArg(m.text, m.start, m.end, m.genes, m.type) if m is not None else None
+                    finding = build.build(drug, prior, r.effect, r.pattern.kind, context, provenance,
+                                          r.pattern.name, conf, mech)
+                    mech_key = _mechanism_key(m) if prior is None else ""
+                    key = (drug.key, prior.key if prior is not None else "", mech_key)
+                    old = best.get(key)
+                    if old is None or finding.confidence > old.confidence:
+                        best[key] = finding
+        # a drug's resistance read with a mechanism makes its reading without one redundant
+        with_mechanism = {key[0] for key in best if not key[1] and key[2]}
+        best = {key: f for key, f in best.items() if key[1] or key[2] or key[0] not in with_mechanism}
         # one sentence states one direction: of "X ... Y" and "Y ... X" readings keep the more confident
         # (the first read on a tie)
-        winner: dict[frozenset[str], tuple[str, str]] = {}
+        winner: dict[tuple[frozenset[str], str], tuple[str, str, str]] = {}
         for key, f in best.items():
-            pair = frozenset(key)
+            pair = (frozenset(key[:2]), key[2])
             if pair not in winner or f.confidence > best[winner[pair]].confidence:
                 winner[pair] = key
-        return [f for key, f in best.items() if winner[frozenset(key)] == key]
+        found = [f for key, f in best.items() if winner[(frozenset(key[:2]), key[2])] == key]
+        if bidirectional:  # both directions stated: the reverse is a second finding (guidelines section 3)
+            mirror = {r.pattern.name for r in readings if r.mirror}
+            found += [build.reversed_finding(f) for f in found
+                      if f.prior_drug and f.rule in mirror and f.offsets["drug"] != f.offsets["prior_drug"]]
+        return found

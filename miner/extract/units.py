@@ -26,6 +26,8 @@ from miner.extract.mentions import Mention, Resolver
 
 #: The class of the "+" unit made when "X+Y" is split (checked to have the regimen_join role in the tests).
 SPLIT_JOIN_CLASS = "JOIN_REGIMEN"
+#: The class of named mechanisms without a gene (the grammar's ``processes``): their units are mechanism units.
+PROCESS_CLASS = "PROCESS"
 #: The class of the unit that follows the drug code of a drug-selected cell line ("MCF-7/Dox" reads as
 #: "Dox-resistant"; checked to have the resistant_after role in the tests).
 SELECTED_LINE_CLASS = "AFFIX_RES"
@@ -150,6 +152,8 @@ def build_units(
         if i in cue_at:
             span = cue_at[i]
             kind = "BREAK" if span.label_ in gap_breaks else ("ANA" if span.label_ in regimen_anaphors else "CUE")
+            if span.label_ == PROCESS_CLASS:  # a named process is a mechanism as a gene is ("EMT leads to ...")
+                kind = "GENE"
             units.append(Unit(span.text, base + span.start_char, base + span.end_char, kind, span.label_, None, i))
             i = span.end
             continue
