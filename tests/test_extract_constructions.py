@@ -185,3 +185,14 @@ def test_outcome_figure_after_prior(nlp):
 def test_crossover_after_placebo_arm(nlp):
     found = read(nlp, "Crossover olaparib showed limited activity in patients who progressed on placebo plus carboplatin.")
     assert triples(found) == {("olaparib", "carboplatin", "reduced_efficacy")}
+
+
+def test_than_vice_versa_is_a_comparison(nlp):
+    found = read(nlp, "Abiraterone after enzalutamide gave lower responses than vice versa.")
+    assert triples(found) == {("Abiraterone", "enzalutamide", "reduced_efficacy")}
+    assert not any(f.direction_bidirectional for f in found)
+
+
+def test_caption_title_states_no_within_class_relation(nlp):
+    assert read(nlp, "Cross-resistance in MAPK-targeted therapies.") == []
+    assert triples(read(nlp, "Cross-resistance among taxanes is common.")) == {("taxanes", "taxanes", "cross_resistance")}

@@ -60,6 +60,16 @@ def has_cue(units: list[Unit], classes: frozenset[str]) -> bool:
     return any(u.cue in classes for u in units)
 
 
+#: "A after B is better than vice versa": a comparison of two orders, not a relation stated both ways.
+_COMPARATIVE = {"than", "over", "versus", "vs", "vs."}
+
+
+def states_both_directions(units: list[Unit], classes: frozenset[str]) -> bool:
+    """A cue that the relation holds both ways ("and vice versa", "reciprocal"), not after a comparative."""
+    return any(u.cue in classes and not (k > 0 and units[k - 1].text.lower() in _COMPARATIVE)
+               for k, u in enumerate(units))
+
+
 def first_outcome(units: list[Unit], classes: dict[str, str]) -> tuple[str, int] | None:
     """The effect named by the first outcome cue of the sentence (for ``effect_by_sentence``)."""
     for i, u in enumerate(units):

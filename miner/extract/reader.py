@@ -112,6 +112,12 @@ def _gene_in_disease(m: Mention, resolver: Resolver) -> Mention:
     return m
 
 
+#: Penn tags of finite verbs: a line without one is a heading or caption title.
+_FINITE = frozenset({"VBD", "VBZ", "VBP", "MD"})
+#: A model-only finding's confidence is its classifier score times this (rules are the high-precision proposals).
+MODEL_WEIGHT = 0.8
+
+
 def _scoped(values: list[str], blocks: list[int], idx: int) -> str:
     """The value of sentence ``idx``, else of the nearest sentence of its block, else of the nearest one read
     (earlier first on a tie)."""
@@ -327,7 +333,59 @@ class Reader:
                     f.section = sections.at(f.offsets["drug"][0] - section_base)
                 findings.extend(new)
             memory.update(sent.units)
+        if "miner_relation" in self.nlp.pipe_names and doc.has_extension("relations"):
+            findings.extend(self._model_findings(doc, doc_id, base, sents, findings, blocks, cancers, levels,
+                                                 memory, sections, section_base))
         return findings
+
+    def _model_findings(
+        self, doc: Doc, doc_id: str, base: int, sents: list[_Sentence], rule_findings: list[Finding],
+        blocks: list[int], cancers: list[str], levels: list[str], memory: ctx.DocMemory,
+        sections: ctx.SectionIndex, section_base: int,
+    ) -> list[Finding]:
+        """The trained relation component's proposals that no rule read, with the reader's context.
+
+        Rules are the high-precision proposals: where a rule read a drug pair (either direction) or a drug's
+        resistance with the same mechanism in a sentence, the model's reading of it is dropped. A model finding
+        keeps its classifier score (times :data:`MODEL_WEIGHT`) as confidence and ``rule = "model:..."``.
+        """
+        from miner.extract.relation.findings import relation_findings
+
+        def sentence_of(offset: int) -> int:
+            for k, s in enumerate(sents):
+                if s.start <= offset < s.end:
+                    return k
+            return -1
+
+        def key(ids: list[str], text: str) -> str:
+            return "|".join(sorted(ids)) if ids else text.lower()
+
+        taken: set[tuple] = set()
+        for f in rule_findings:
+            k = sentence_of(f.offsets["drug"][0])
+            second = key(f.prior_drug_ids, f.prior_drug) if f.prior_drug else "mech:" + ",".join(f.mechanism_genes)
+            taken.add((k, frozenset({key(f.drug_ids, f.drug), second})))
+            if not f.prior_drug:
+                taken.add((k, frozenset({key(f.drug_ids, f.drug), "mech:"})))  # the drug's resistance is read
+        out: list[Finding] = []
+        hedge, aim = self.grammar.classes_with("hedge"), self.grammar.classes_with("aim")
+        for f in relation_findings(doc, doc_id, base):
+            k = sentence_of(f.offsets["drug"][0])
+            if k < 0 or ctx.has_cue(sents[k].units, aim):
+                continue
+            second = key(f.prior_drug_ids, f.prior_drug) if f.prior_drug else "mech:" + ",".join(f.mechanism_genes)
+            pair = frozenset({key(f.drug_ids, f.drug), second})
+            if (k, pair) in taken or (not f.prior_drug and (k, frozenset({key(f.drug_ids, f.drug), "mech:"})) in taken):
+                continue
+            taken.add((k, pair))
+            f.hedged = ctx.has_cue(sents[k].units, hedge)
+            f.evidence_level = _scoped(levels, blocks, k) or "unknown"
+            f.cancer = _scoped(cancers, blocks, k) or memory.cancer
+            f.section = sections.at(f.offsets["drug"][0] - section_base)
+            f.confidence = build.confidence(f.confidence * MODEL_WEIGHT, f.hedged)
+            f.id = f.stable_id()
+            out.append(f)
+        return out
 
 
     def _findings(
@@ -341,13 +399,18 @@ class Reader:
         if ctx.has_cue(sent.units, self.grammar.classes_with("aim")):
             return []  # aims, questions and plans ("to determine whether ...") state no result
         hedged = ctx.has_cue(sent.units, self.grammar.classes_with("hedge"))
-        bidirectional = ctx.has_cue(sent.units, self.grammar.classes_with("bidirectional"))
+        bidirectional = ctx.states_both_directions(sent.units, self.grammar.classes_with("bidirectional"))
+        # a verbless line ("TABLE 2 | Cross-resistance in CDK4/6-targeted therapies.") names a topic: it states no
+        # relation among a class's members
+        titled = sent.span.doc.has_annotation("TAG") and not any(t.tag_ in _FINITE for t in sent.span)
         provenance = build.Provenance(doc_id, sent.text, sent.start, sent.end)
         # one finding per drug pair; single-drug resistance is read per drug and mechanism (guidelines section 3)
         best: dict[tuple[str, str, str], Finding] = {}
         for r in readings:
             context = build.Context(hedged, bidirectional, r.negated, evidence, cancer)
             for drug, prior in r.pairs:
+                if titled and prior is drug:
+                    continue
                 if prior is not None and prior is not drug and \
                         {m.key for m in prior.mentions} & {m.key for m in drug.mentions}:
                     continue  # "X plus Y after X": a regimen containing the prior is not read
