@@ -130,11 +130,21 @@ def stage_reviews(state: RunState) -> str:
 def stage_extract(state: RunState) -> str:
     from miner.extract.store import extract_store
 
-    stats = extract_store(state.store, limit=state.options.limit, workers=state.options.workers,
-                          console=state.console)
+    if state.options.workers and state.options.workers > 1:  # the same Dask path as `miner extract --workers`
+        from miner.scale.parallel import extract_store_parallel
+
+        stats = extract_store_parallel(state.store, limit=state.options.limit, workers=state.options.workers,
+                                       console=state.console)
+    else:
+        stats = extract_store(state.store, limit=state.options.limit, console=state.console)
     review_ids = [f"text:{n}" for n in REVIEWS]
     state.review_findings = list(state.store.iter_findings(doc_ids=review_ids))
-    return f"{stats.findings} findings from {stats.documents} documents ({stats.seconds:.0f} s)"
+    done = f"{stats.findings} findings from {stats.documents} documents read now ({stats.seconds:.0f} s)"
+    if stats.skipped:
+        done += f"; {stats.skipped} documents already read with these rules kept their findings"
+    if state.options.limit:
+        done += "; the later stages show the whole store, not only the documents read now"
+    return done
 
 
 def evaluation_tables(gold: Path, review_findings: list[Finding]):
@@ -175,16 +185,15 @@ def stage_evaluate(state: RunState) -> str:
 
 
 def stage_reconcile(state: RunState) -> str:
-    from miner.evaluate import reconcile
+    from miner.evaluate.reconcile import reconcile_store
 
     gold = state.options.gold_dir
     if not gold.exists():
         raise _Skip(f"no gold set at {gold}")
-    mined = [f for f in state.store.iter_findings() if not f.doc_id.startswith("text:")]
-    if not mined:
-        raise _Skip("no findings mined from abstracts")
-    result = reconcile(gold, mined)
-    state.store.set_status({f.id: f.status for f in result.findings})
+    if next(iter(state.store.iter_findings()), None) is None:
+        raise _Skip("no findings in the store")
+    # the one code path of `miner reconcile`: the gold's own source documents are never evidence for it
+    result = reconcile_store(state.store, gold)
     state.tables["Gold findings supported by corpus evidence"] = result.support
     counts = result.counts()
     return ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
@@ -193,9 +202,12 @@ def stage_reconcile(state: RunState) -> str:
 def stage_export(state: RunState) -> str:
     from miner.export import export_findings
 
+    from miner.export.curate import latest_decisions
+
     findings, texts = state.store.findings_with_texts()
+    decisions = latest_decisions(state.store.iter_decisions())  # curators see what was already decided
     for fmt, name in EXPORT_FORMATS.items():
-        export_findings(findings, texts, fmt, state.options.out_dir / name, force=True)
+        export_findings(findings, texts, fmt, state.options.out_dir / name, force=True, decisions=decisions)
     return f"{len(findings)} findings -> " + ", ".join(EXPORT_FORMATS.values())
 
 

@@ -225,18 +225,22 @@ def reconcile_command(
         raise MinerError(f"--report {report}: use a .md, .html or .json file name")
     if out is not None and pred is None:
         raise MinerError("--out goes with --pred; without --pred the labels are written to the store")
+    from miner.evaluate.reconcile import reconcile_store
+
     db = settings(ctx).db
     if pred is None:
         with existing_store(ctx) as store:
-            findings = list(store.iter_findings(min_confidence=min_confidence))
-        if not findings:
-            raise MinerError(f"{db}: the store holds no findings (run `miner extract` first) or none above --min-confidence")
+            n = sum(1 for _ in store.iter_findings(min_confidence=min_confidence))
+            if not n:
+                raise MinerError(f"{db}: the store holds no findings (run `miner extract` first) or none above "
+                                 "--min-confidence")
+            with _progress("reconciling", n) as advance:  # the same code path as `miner run`
+                result = reconcile_store(store, gold, min_confidence, default_lexicon(), advance)
+        findings = result.findings
     else:
         findings = load_findings(pred)
-    gold_rows = load_findings(gold)
-    lexicon = default_lexicon()
-    with _progress("reconciling", len(findings)) as advance:
-        result = reconcile(gold_rows, findings, lexicon=lexicon, progress=advance)
+        with _progress("reconciling", len(findings)) as advance:
+            result = reconcile(load_findings(gold), findings, lexicon=default_lexicon(), progress=advance)
     counts = result.counts()
     console.print(" ".join(f"{k}: {counts.get(k, 0)}" for k in ("confirmed", "novel", "conflicting")))
     if len(result.excluded):
@@ -246,8 +250,6 @@ def reconcile_command(
     console.print(_table(supported, f"gold findings supported by corpus evidence ({len(supported)} of {len(result.support)})",
                          ["gold_id", "drug", "prior_drug", "effect", "confirmed_by", "pmids", "cited_pmid_confirms"], 30))
     if pred is None:
-        with existing_store(ctx) as store:
-            store.set_status({f.id: f.status for f in result.findings})  # "" for the excluded ones
         console.print(f"labels written to {db}")
     elif out is not None:
         write_jsonl(result.findings, out)

@@ -146,3 +146,16 @@ def reconcile(
         findings=[replace(f, status=status.get(f.id, "")) for f in mined],
         excluded=pd.DataFrame(excluded_rows, columns=EXCLUDED_COLUMNS),
     )
+
+
+def reconcile_store(store, gold, min_confidence: float = 0.0, lexicon: LexiconLike | None = None,
+                    progress=None) -> "ReconcileResult":
+    """Label the store's findings against ``gold`` and write the labels back: the one code path of
+    ``miner reconcile`` and ``miner run``, so both give the same labels on the same store.
+
+    The gold's own source documents stay unlabelled (:func:`reconcile` excludes them)."""
+    findings = list(store.iter_findings(min_confidence=min_confidence))
+    result = reconcile(load_findings(gold), findings, lexicon=lexicon if lexicon is not None else default_lexicon(),
+                       progress=progress)
+    store.set_status({f.id: f.status for f in result.findings})  # "" for the excluded ones
+    return result
