@@ -26,6 +26,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from miner.config import SHARED_DIR  # noqa: E402
+from miner.evaluate.gold import locate_quote, write_rows  # noqa: E402
 
 ABSTRACTS_XML = SHARED_DIR / "data" / "crossres-abstracts" / "crossres_abstracts.xml.gz"
 
@@ -51,20 +52,13 @@ def fill(path: Path, texts: dict[str, str]) -> int:
             continue
         quote = row.get("evidence_quote", "")
         offsets = row.setdefault("offsets", {})
-        have = offsets.get("evidence_quote")
-        if not (have and text[have[0]:have[1]] == quote):
-            starts, i = [], text.find(quote) if quote else -1
-            while i >= 0:
-                starts.append(i)
-                i = text.find(quote, i + 1)
-            if not starts:
-                print(f"{path.name} row {n} ({doc_id}, {row.get('drug')!r} / {row.get('prior_drug')!r}): "
-                      f"quote not found: {quote[:80]!r}", file=sys.stderr)
-                problems += 1
-                continue
-            after = [s for s in starts if s >= last.get(doc_id, 0)]
-            start = after[0] if after else starts[0]
-            offsets["evidence_quote"] = [start, start + len(quote)]
+        found = locate_quote(text, quote, offsets.get("evidence_quote"), last.get(doc_id, 0))
+        if found is None:
+            print(f"{path.name} row {n} ({doc_id}, {row.get('drug')!r} / {row.get('prior_drug')!r}): "
+                  f"quote not found: {quote[:80]!r}", file=sys.stderr)
+            problems += 1
+            continue
+        offsets["evidence_quote"] = found
         last[doc_id] = offsets["evidence_quote"][0]
         if not row.get("id"):
             pmid = doc_id.split(":", 1)[1]
@@ -76,9 +70,7 @@ def fill(path: Path, texts: dict[str, str]) -> int:
         row["source"] = "gold"
         row.setdefault("references", [])
         row.setdefault("refs", [])
-    tmp = path.with_suffix(".jsonl.tmp")
-    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    tmp.replace(path)
+    write_rows(path, rows)
     print(f"{path}: {len(rows)} rows, {problems} problem(s)")
     return problems
 

@@ -23,15 +23,11 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from miner.evaluate.gold import locate_quote, write_rows  # noqa: E402
+
 REVIEW_FILES = {"000": "000_21accde04c05f8fa.txt", "001": "001_b7be499466b4752f.txt"}
-
-
-def _occurrences(text: str, quote: str) -> list[int]:
-    starts, i = [], text.find(quote)
-    while i >= 0:
-        starts.append(i)
-        i = text.find(quote, i + 1)
-    return starts
 
 
 def _retired_ids(gold_path: Path) -> set[str]:
@@ -63,16 +59,12 @@ def fill(review: str, reviews_dir: Path) -> int:
     for n, row in enumerate(rows, 1):
         quote = row.get("evidence_quote", "")
         offsets = row.setdefault("offsets", {})
-        have = offsets.get("evidence_quote")
-        if not (have and text[have[0]:have[1]] == quote):
-            starts = _occurrences(text, quote) if quote else []
-            if not starts:
-                print(f"row {n} ({row.get('drug')} / {row.get('prior_drug')}): quote not found: {quote[:80]!r}", file=sys.stderr)
-                problems += 1
-                continue
-            after = [s for s in starts if s >= last]
-            start = after[0] if after else starts[0]
-            offsets["evidence_quote"] = [start, start + len(quote)]
+        found = locate_quote(text, quote, offsets.get("evidence_quote"), last)
+        if found is None:
+            print(f"row {n} ({row.get('drug')} / {row.get('prior_drug')}): quote not found: {quote[:80]!r}", file=sys.stderr)
+            problems += 1
+            continue
+        offsets["evidence_quote"] = found
         last = offsets["evidence_quote"][0]
         if not row.get("id"):
             while f"g{review}-{counter:04d}" in used_ids:
@@ -90,9 +82,7 @@ def fill(review: str, reviews_dir: Path) -> int:
                 continue
             resolved.append({k: ref.get(k) for k in ("number", "first_author", "title", "year", "doi", "pmid") if k in ref})
         row["references"] = resolved
-    tmp = gold_path.with_suffix(".jsonl.tmp")
-    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    tmp.replace(gold_path)
+    write_rows(gold_path, rows)
     print(f"{gold_path}: {len(rows)} rows, {problems} problem(s)")
     return problems
 

@@ -436,3 +436,30 @@ def cited_dois(gold: str | Path) -> list[str]:
             if doi:
                 dois.add(doi)
     return sorted(dois)
+
+
+# -- filling annotation rows (scripts/gold_fill.py, scripts/dev_fill.py) -------------------------------------------
+
+
+def locate_quote(text: str, quote: str, have: Any = None, after: int = 0) -> list[int] | None:
+    """``[start, end]`` of ``quote`` in ``text``: the row's own offsets when they still hold, else the occurrence at
+    or after ``after`` (rows follow the text), else the first; None when the text does not contain it."""
+    if have and _offsets_well_formed({"q": have}) and text[have[0]:have[1]] == quote:
+        return list(have)
+    if not quote:
+        return None
+    starts, i = [], text.find(quote)
+    while i >= 0:
+        starts.append(i)
+        i = text.find(quote, i + 1)
+    if not starts:
+        return None
+    start = next((s for s in starts if s >= after), starts[0])
+    return [start, start + len(quote)]
+
+
+def write_rows(path: Path, rows: list[dict[str, Any]]) -> None:
+    """Write annotation rows as JSONL, atomically (a temporary file renamed over the old one)."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    tmp.replace(path)
