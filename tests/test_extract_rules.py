@@ -594,8 +594,10 @@ def test_target_named_class(nlp):
 
 def test_elliptical_class_list(nlp):
     found = read(nlp, "Loss of PTEN has been linked to resistance to EGFR and MET inhibitors.")
-    assert {(f.drug, f.effect) for f in found} == {("EGFR inhibitors", "resistance"), ("MET inhibitors", "resistance")}
+    # the elliptical member keeps its words (the text at its offsets); its class is in the ids and the note
+    assert {(f.drug, f.effect) for f in found} == {("EGFR", "resistance"), ("MET inhibitors", "resistance")}
     assert {tuple(f.drug_ids) for f in found} == {("class:egfr_tki",), ("class:met_inhibitor",)}
+    assert [f.note for f in found if f.drug == "EGFR"] == ["'EGFR' stands for EGFR inhibitors"]
 
 
 def test_aims_and_plans_state_no_result(nlp):
@@ -655,8 +657,9 @@ def test_class_head_noun_and_drug(nlp):
 
 def test_hyphen_ellipsis_distributes_over_classes(nlp):
     found = read(nlp, "Cross-resistance in EGFR- and HER2-targeted therapies were reviewed.")
-    assert {(f.drug, f.prior_drug) for f in found} == {("EGFR-targeted therapies", "EGFR-targeted therapies"),
+    assert {(f.drug, f.prior_drug) for f in found} == {("EGFR-", "EGFR-"),
                                                        ("HER2-targeted therapies", "HER2-targeted therapies")}
+    assert any("'EGFR-' stands for EGFR-targeted therapies" in f.note for f in found)
 
 
 def test_resistance_after_treatment_via_gene(nlp):

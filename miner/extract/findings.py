@@ -90,6 +90,7 @@ def build(
     rule: str,
     confidence: float,
     mechanism: MechanismArg | None = None,
+    note: str = "",
 ) -> Finding:
     """A finding with offsets for its sentence, arguments and mechanism; a prior makes it sequential."""
     offsets = {"sentence": [provenance.start, provenance.end], "drug": list(drug.span)}
@@ -118,4 +119,5 @@ def build(
         offsets=offsets,
         rule=rule,
         confidence=confidence,
+        note=note,
     )

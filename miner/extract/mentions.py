@@ -33,6 +33,9 @@ class Mention:
     ids: list[str] = field(default_factory=list)
     #: an anticancer agent, regimen or class (lexicon flag); findings need one on each side
     oncology: bool = False
+    #: the full name an elliptical list member stands for ("first-" of "first- and second-generation TKIs":
+    #: "first-generation TKIs"); ``text`` stays the words at the mention's offsets
+    name: str = ""
 
     @property
     def key(self) -> str:

@@ -131,6 +131,12 @@ def _scoped(values: list[str], blocks: list[int], idx: int) -> str:
     return ""
 
 
+def _names_note(*agents: Agent | None) -> str:
+    """What the words of an elliptical list stand for ("'first-' stands for first-generation TRK inhibitors")."""
+    return "; ".join(f"'{m.text}' stands for {m.name}" for a in agents if a is not None for m in a.mentions
+                     if m.name and m.name != m.text)
+
+
 def _mechanism_key(m: Mechanism | None) -> str:
     """What makes two mechanisms of one drug distinct: their genes, else their text."""
     if m is None:
@@ -419,7 +425,7 @@ class Reader:
                                             m is not None and m.from_next_sentence)
                     mech = build.MechanismArg(m.text, m.start, m.end, m.genes, m.type) if m is not None else None
                     finding = build.build(drug, prior, r.effect, r.pattern.kind, context, provenance,
-                                          r.pattern.name, conf, mech)
+                                          r.pattern.name, conf, mech, _names_note(drug, prior))
                     mech_key = _mechanism_key(m) if prior is None else ""
                     key = (drug.key, prior.key if prior is not None else "", mech_key)
                     old = best.get(key)

@@ -229,8 +229,9 @@ def distribute_class_head(units: list[Unit], resolver: Resolver) -> None:
 
 
 def _as_class(unit: Unit, name: str, ids: list[str], resolver: Resolver) -> None:
-    """Make ``unit`` the class ``name`` it stands for; its offsets stay those of the words as written."""
-    unit.mention = Mention(name, unit.start, unit.end, "DRUG", "DRUG_CLASS", ids, resolver.oncology(ids))
+    """Make ``unit`` the class ``name`` it stands for; its text and offsets stay those of the words as written (a
+    finding's argument is always the text at its offsets), the full name is kept in ``Mention.name``."""
+    unit.mention = Mention(unit.text, unit.start, unit.end, "DRUG", "DRUG_CLASS", ids, resolver.oncology(ids), name)
     unit.unit = "DRUG"
 
 
