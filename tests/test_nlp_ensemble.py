@@ -255,3 +255,16 @@ def test_ensemble_runs_in_worker_processes(members: list[Language]) -> None:
     alone = [[(e.start, e.end, e.label_) for e in d.ents] for d in nlp.pipe(TEXTS * 2)]
     parallel = [[(e.start, e.end, e.label_) for e in d.ents] for d in nlp.pipe(TEXTS * 2, n_process=2, batch_size=1)]
     assert any(alone) and parallel == alone
+
+
+def test_cascade_gives_the_full_vote(members: list[Language]) -> None:
+    """The later members run only on sentences with an open mention (issue 20); the entities are the full vote's."""
+    nlp = ensemble_of(members, min_votes=2)
+    nlp.add_pipe("sentencizer", first=True)
+    component = nlp.get_pipe("ner_x")
+    text = " ".join(TEXTS * 3 + ["Nothing happened here.", "Cisplatin and lithium were given to rats."])
+    assert component.cascade
+    with_cascade = [(e.start, e.end, e.label_) for e in nlp(text).ents]
+    component.cascade = False
+    without = [(e.start, e.end, e.label_) for e in nlp(text).ents]
+    assert with_cascade == without

@@ -65,16 +65,23 @@ def copy_model(model: Model) -> Model:
     return copied
 
 
-@Language.factory("miner_ner_vote", default_config={"members": 5, "min_votes": 3})
-def make_ner_vote(nlp: Language, name: str, model: Model, members: int, min_votes: int) -> "NerVote":
+@Language.factory("miner_ner_vote", default_config={"members": 5, "min_votes": 3, "cascade": True})
+def make_ner_vote(nlp: Language, name: str, model: Model, members: int, min_votes: int, cascade: bool) -> "NerVote":
     """Factory for :class:`NerVote`; ``model`` is the architecture every member shares."""
-    return NerVote(nlp.vocab, model, name=name, members=members, min_votes=min_votes)
+    return NerVote(nlp.vocab, model, name=name, members=members, min_votes=min_votes, cascade=cascade)
+
+
+#: tokens of context around a sentence the later members re-read in the cascade: the tok2vec's receptive field
+#: (MaxoutWindowEncoder depth 4 x window 1 = 4 tokens a side) plus the token before the sentence, whose vector the
+#: NER state reads, with its own 4 tokens of context
+CASCADE_CONTEXT = 8
 
 
 class NerVote:
     """``members`` EntityRecognizers whose exact-span majority (``min_votes``) becomes ``doc.ents``."""
 
-    def __init__(self, vocab: Vocab, model: Model, name: str = "ner", members: int = 5, min_votes: int = 3) -> None:
+    def __init__(self, vocab: Vocab, model: Model, name: str = "ner", members: int = 5, min_votes: int = 3,
+                 cascade: bool = True) -> None:
         if members < 1 or not 1 <= min_votes <= members:
             raise ValueError(f"{name}: need members >= 1 and 1 <= min_votes <= members (got {members}, {min_votes})")
         self.vocab = vocab
@@ -84,6 +91,7 @@ class NerVote:
             EntityRecognizer(vocab, model if i == 0 else copy_model(model), name=f"{name}.{i}") for i in range(members)
         ]
         self.voting = members  # how many members tag, the first ones (see select)
+        self.cascade = cascade
 
     @property
     def active(self) -> list[EntityRecognizer]:
@@ -118,14 +126,70 @@ class NerVote:
             yield from self._tag(list(batch))
 
     def _tag(self, docs: list[Doc]) -> list[Doc]:
-        """Run every member on ``docs`` as if it were alone, then set the vote as ``doc.ents``."""
+        """Run the members on ``docs`` and set the vote as ``doc.ents`` (in cascade when it can be exact)."""
+        k = self.min_votes
+        active = self.active
+        if self.cascade and k < len(active) < 2 * k:
+            return self._tag_cascade(docs, active[:k], active[k:])
         preset = [list(doc.ents) for doc in docs]
+        predictions = self._predict(active, docs, preset)
+        for doc, preds in zip(docs, predictions):
+            doc.ents = [Span(doc, s, e, label=label) for s, e, label in vote(preds, k)]
+        return docs
+
+    @staticmethod
+    def _predict(members: Sequence[EntityRecognizer], docs: list[Doc], preset: list[list[Span]]) -> list[list[list[Mention]]]:
+        """Each member's mentions on each doc, every member run as if it were alone."""
         predictions: list[list[list[Mention]]] = [[] for _ in docs]
-        for member in self.active:
+        for member in members:
             member.set_annotations(docs, member.predict(docs))
             for i, doc in enumerate(docs):
                 predictions[i].append([(e.start, e.end, e.label_) for e in doc.ents])
                 doc.ents = preset[i]
+        return predictions
+
+    def _tag_cascade(self, docs: list[Doc], first: Sequence[EntityRecognizer], rest: Sequence[EntityRecognizer]) -> list[Doc]:
+        """The same vote, the later members only where they can change it.
+
+        With ``k = min_votes`` first members and fewer than ``k`` later ones, a mention all first members predict has
+        ``k`` votes and no rival (every first member predicted it, so none predicted an overlapping one, and the later
+        members alone cannot give a rival ``k`` votes), and a mention no first member predicts can never reach ``k``.
+        Only mentions with 1 to ``k - 1`` first votes are open, so the later members run only on the sentences that
+        hold one, with :data:`CASCADE_CONTEXT` tokens of context on each side so that every token of the sentence
+        gets the vectors it gets in the whole document; their mentions inside the sentence join the vote. Sentences
+        come from the parser (a document without sentence starts is one sentence). On the BC5CDR selection dev
+        documents the cascade's entities are those of the full vote (BENCHMARKS.md).
+        """
+        k = len(first)
+        preset = [list(doc.ents) for doc in docs]
+        predictions = self._predict(first, docs, preset)
+        windows: list[tuple[int, int, int, int]] = []  # (doc index, window start, region start, region end)
+        for i, (doc, preds) in enumerate(zip(docs, predictions)):
+            votes = Counter(m for pred in preds for m in set(pred))
+            open_ = [m for m, n in votes.items() if n < k]
+            if not open_:
+                continue
+            if doc.has_annotation("SENT_START"):
+                regions = sorted({(s.start, s.end) for s in doc.sents if any(s.start <= m[0] < s.end for m in open_)})
+            else:
+                regions = [(0, len(doc))]
+            merged: list[list[int]] = []
+            for a, b in regions:
+                if merged and a <= merged[-1][1] + 2 * CASCADE_CONTEXT:
+                    merged[-1][1] = max(merged[-1][1], b)
+                else:
+                    merged.append([a, b])
+            windows += [(i, max(0, a - CASCADE_CONTEXT), a, b) for a, b in merged]
+        if windows:
+            window_docs = [docs[i][w: min(len(docs[i]), b + CASCADE_CONTEXT)].as_doc() for i, w, a, b in windows]
+            window_preset = [list(d.ents) for d in window_docs]
+            window_preds = self._predict(rest, window_docs, window_preset)
+            extra: list[list[list[Mention]]] = [[[] for _ in rest] for _ in docs]
+            for (i, w, a, b), preds in zip(windows, window_preds):
+                for r, pred in enumerate(preds):
+                    extra[i][r] += [(s + w, e + w, label) for s, e, label in pred if a <= s + w and e + w <= b]
+            for i in range(len(docs)):
+                predictions[i] += extra[i]
         for doc, preds in zip(docs, predictions):
             doc.ents = [Span(doc, s, e, label=label) for s, e, label in vote(preds, self.min_votes)]
         return docs

@@ -9,6 +9,8 @@ Entity labels stay the four coarse ones (CHEMICAL, DISEASE, GENE, VARIANT); fine
   "abbreviation" (short form defined in the same document), "pattern" (VARIANT rules);
 - ``span._.gene_id``: official symbol of a GENE span ("HER2" -> "ERBB2");
 - ``span._.gene_ids`` / ``span._.variant_type``: genes a VARIANT concerns and its kind ("protein_change", ...);
+- ``span._.cancer_name`` / ``span._.cancer_id``: normalized cancer type of a DISEASE span that names a cancer
+  ("ALK-rearranged lung cancer" -> "lung cancer", "MESH:D008175"; :mod:`miner.nlp.cancers`);
 - ``span._.long_form``: set by scispacy's AbbreviationDetector on short forms (shared by the CHEMICAL span at
   the same offsets, since span extensions are keyed by character offsets).
 """
@@ -27,6 +29,8 @@ SPAN_EXTENSIONS: dict[str, object] = {
     "gene_ids": (),
     "variant_type": None,
     "long_form": None,
+    "cancer_name": None,
+    "cancer_id": None,
 }
 
 

@@ -6,11 +6,12 @@ into it (each has its own embedded tok2vec). Each NER writes its entities to a s
 merged afterwards, so no model's predictions are lost to another's. The rule components follow:
 
     ner_variant -> core -> ner_cdr, ner_gene -> miner_merge_ner -> miner_abbreviations (scispacy's detector)
-    -> miner_abbreviation_ents -> miner_drug_linker -> miner_variants -> miner_gene_normalizer
+    -> miner_abbreviation_ents -> miner_drug_linker -> miner_variants -> miner_cancers -> miner_gene_normalizer
 
 (``ner_cdr`` is itself a 3-of-5 vote of five recognizers, :mod:`miner.nlp.ensemble`; ``ner_variant`` runs before
 the core parser, see :data:`BEFORE_PARSER_NER`; ``miner_variants`` places its VARIANT
-spans first and lets the patterns fill the rest, see :mod:`miner.nlp.variants`.)
+spans first and lets the patterns fill the rest, see :mod:`miner.nlp.variants`; ``miner_cancers`` adds the cancer
+vocabulary's DISEASE mentions and their normalized type, see :mod:`miner.nlp.cancers`.)
 
 (``miner_abbreviation_ents`` is a document-level rule of :mod:`miner.nlp.doc_rules`; its other rule,
 ``miner_label_consistency``, is available but not added: it did not help on the BC5CDR dev documents.)
@@ -44,8 +45,8 @@ warnings.filterwarnings("ignore", message="Possible set union", category=FutureW
 #: entity cross a sentence start, and the core parser often starts one inside a variant ("c.201C>" | "A and
 #: c.686C>" | "G were found"): after the parser, ner_variant cut 10 of its 197 BioRED dev spans short and the full
 #: pipeline's BioRED dev exact F1 was 73.64 instead of 77.73. The other NER models stay after the parser, as they were
-#: trained and measured.
-BEFORE_PARSER_NER = ("ner_variant",)
+#: trained and measured. The transformer variant (configs/ner_variant_trf.cfg) has the same place.
+BEFORE_PARSER_NER = ("ner_variant", "ner_variant_trf")
 #: ``miner_label_consistency`` (miner/nlp/doc_rules.py) is not among them: on the BC5CDR selection dev documents
 #: it cost F1 with the vector ner_cdr (85.47 -> 85.43 after the abbreviation rule; alone 85.24 -> 84.97), as it
 #: spreads a wrong label (a disease tagged CHEMICAL once) as readily as a right one.
@@ -54,6 +55,7 @@ RULE_COMPONENTS = (
     "miner_abbreviation_ents",
     "miner_drug_linker",
     "miner_variants",
+    "miner_cancers",
     "miner_gene_normalizer",
 )
 
@@ -139,6 +141,7 @@ class MergeNer:
 def add_rule_components(nlp: Language) -> Language:
     """Append abbreviation detection, drug/class linking, variant patterns and gene normalisation."""
     import miner.nlp.abbreviations  # noqa: F401  (registers the miner_* factories)
+    import miner.nlp.cancers  # noqa: F401
     import miner.nlp.doc_rules  # noqa: F401
     import miner.nlp.drug_linker  # noqa: F401
     import miner.nlp.genes  # noqa: F401
@@ -214,14 +217,20 @@ def share_vectors(nlp: Language, source: Language) -> None:
     nlp.vocab.vectors = theirs
 
 
-def build_pipeline(models_dir: Path) -> Language:
-    """Core pipeline from ``models_dir`` with every NER component sourced in, plus the rule components."""
+def build_pipeline(models_dir: Path, models: tuple[str, ...] | None = None) -> Language:
+    """Core pipeline from ``models_dir`` with every NER component sourced in, plus the rule components.
+
+    ``models``: the package directories to use (see :func:`miner.nlp.transformer.select_packages`); None: the
+    ``MINER_MODELS`` / ``[nlp] models`` setting, else every package except the transformer variants (``*_trf``).
+    """
     if not models_dir.is_dir():
         raise MinerError(
             f"model directory {models_dir} does not exist; train the models with `miner models train` "
             "(or pass the directory that holds them)"
         )
-    pipelines = _pipelines(models_dir)
+    from miner.nlp.transformer import configured_models, select_packages
+
+    pipelines = select_packages(_pipelines(models_dir), models if models is not None else configured_models())
     cores = [(p, m) for p, m in pipelines if "parser" in m.get("pipeline", [])]
     if not cores:
         raise MinerError(
@@ -258,6 +267,8 @@ def build_pipeline(models_dir: Path) -> Language:
 def select_cdr_runs(nlp: Language, runs: int | None) -> None:
     """Let only the first ``runs`` of ner_cdr's voting runs tag (None: all of them); see ``NerVote.select``."""
     component = nlp.get_pipe("ner_cdr") if "ner_cdr" in nlp.pipe_names else None
+    if component is None and "ner_cdr_trf" in nlp.pipe_names:
+        return  # the transformer CHEMICAL/DISEASE recognizer is a single model: nothing votes
     if not isinstance(component, ensemble.NerVote):
         if runs not in (None, 1):
             raise MinerError(f"cdr_runs={runs}: the ner_cdr model in this pipeline is a single run, not a vote")
@@ -269,8 +280,8 @@ def select_cdr_runs(nlp: Language, runs: int | None) -> None:
 
 
 @lru_cache(maxsize=4)
-def _cached(models_dir: Path, cdr_runs: int | None) -> Language:
-    nlp = build_pipeline(models_dir)
+def _cached(models_dir: Path, cdr_runs: int | None, models: tuple[str, ...] | None = None) -> Language:
+    nlp = build_pipeline(models_dir, models)
     select_cdr_runs(nlp, cdr_runs)
     return nlp
 
@@ -284,15 +295,30 @@ def _configured_cdr_runs() -> int | None:
     return Settings.load().cdr_runs
 
 
-def load(models_dir: Path | None = None, cdr_runs: int | None = None) -> Language:
+@lru_cache(maxsize=1)
+def _configured_models() -> tuple[str, ...] | None:
+    """The ``MINER_MODELS`` / ``[nlp] models`` setting (which packages load), read once per process."""
+    from miner.nlp.transformer import configured_models
+
+    names = configured_models()
+    return tuple(names) if names else None
+
+
+def load(models_dir: Path | None = None, cdr_runs: int | None = None, models: list[str] | tuple[str, ...] | None = None
+         ) -> Language:
     """The full miner pipeline (core + NER + abbreviations + lexicon + variants + genes), built once and cached.
 
     ``cdr_runs`` (default: the ``MINER_CDR_RUNS`` / ``[nlp] cdr_runs`` setting as it was at the first call, else all
     five) is how many of the CHEMICAL/DISEASE recognizer's runs vote: fewer is faster and a little less accurate.
+    ``models`` (default: the ``MINER_MODELS`` / ``[nlp] models`` setting as it was at the first call, else every
+    package except the transformer variants) names the packages of ``models_dir`` to assemble, e.g.
+    ``["core", "ner_cdr_trf", "ner_gene", "ner_variant"]``, or ``["trf"]`` for every packaged transformer recognizer
+    instead of its CNN counterpart (:func:`miner.nlp.transformer.select_packages`).
     """
     if cdr_runs is None:
         cdr_runs = _configured_cdr_runs()
-    return _cached(Path(models_dir or DEFAULT_MODELS_DIR).resolve(), cdr_runs)
+    chosen = tuple(models) if models else _configured_models()
+    return _cached(Path(models_dir or DEFAULT_MODELS_DIR).resolve(), cdr_runs, chosen)
 
 
 def check_length(text: str, nlp: Language | None = None) -> None:

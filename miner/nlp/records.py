@@ -38,6 +38,9 @@ def entity_record(ent: Span, lexicon: Lexicon | None = None) -> dict[str, Any]:
     elif ent.label_ == "VARIANT":
         rec["variant_type"] = ent._.variant_type
         rec["gene_ids"] = list(ent._.gene_ids)
+    elif ent.label_ == "DISEASE" and ent._.cancer_name:
+        rec["cancer_name"] = ent._.cancer_name  # normalized cancer type (miner.nlp.cancers)
+        rec["cancer_id"] = ent._.cancer_id
     long_form = ent._.long_form
     if long_form is not None:
         rec["long_form"] = long_form if isinstance(long_form, str) else long_form.text

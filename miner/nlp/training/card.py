@@ -81,7 +81,46 @@ def score_lines(spec: ModelSpec, scores: dict) -> list[str]:
             f"Speed: {s['words_per_sec']} words/s.",
             "",
         ]
+    lines += cross_corpus_lines(spec, scores)
     return lines or ["No held-out scores recorded yet: run `miner models evaluate --save`."]
+
+
+#: the cross-corpus labels each model card shows (``miner.nlp.training.crosseval``)
+CROSS_LABELS_OF = {"ner_cdr": ("CHEMICAL", "DISEASE"), "ner_gene": ("GENE",)}
+#: the dev-abstract entity kinds each model card shows
+DEV_KINDS_OF = {"ner_cdr": ("drug", "cancer"), "ner_gene": ("gene",)}
+
+
+def cross_corpus_lines(spec: ModelSpec, scores: dict) -> list[str]:
+    """Cross-corpus figures of the full pipeline that concern ``spec``: BioRED test (types mapped) and entity recall
+    on the annotated development abstracts (dev split)."""
+    lines: list[str] = []
+    b = scores.get("biored_ner_full")
+    if isinstance(b, dict) and spec.name in CROSS_LABELS_OF:
+        lines += [
+            f"Cross-corpus, BioRED test ({b['documents']} documents; ChemicalEntity/DiseaseOrPhenotypicFeature/"
+            "GeneOrGeneProduct mapped to CHEMICAL/DISEASE/GENE; annotation differences in BENCHMARKS.md), "
+            "full pipeline `miner.nlp.load()`:",
+            "",
+            "| label | exact P | exact R | exact F1 | overlap F1 |",
+            "|---|---|---|---|---|",
+            *(f"| {label} | {b[label]['exact']['p']:.2f} | {b[label]['exact']['r']:.2f} | {b[label]['exact']['f']:.2f} "
+              f"| {b[label]['overlap']['f']:.2f} |" for label in CROSS_LABELS_OF[spec.name]),
+            "",
+        ]
+    a = scores.get("dev_abstracts_full")
+    if isinstance(a, dict) and spec.name in DEV_KINDS_OF and isinstance(a.get("dev"), dict):
+        lines += [
+            "Entity recall on the annotated development abstracts (dev split of annotations/dev/split.json; gold rows' "
+            "strings located in their evidence quotes), full pipeline:",
+            "",
+            "| kind | gold mentions | recall (overlap) | recall (exact) |",
+            "|---|---|---|---|",
+            *(f"| {kind} | {a['dev'][kind]['gold']} | {a['dev'][kind]['recall_overlap']:.2f} | "
+              f"{a['dev'][kind]['recall_exact']:.2f} |" for kind in DEV_KINDS_OF[spec.name] if kind in a["dev"]),
+            "",
+        ]
+    return lines
 
 
 def _has_vectors(meta: dict) -> bool:

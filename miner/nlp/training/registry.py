@@ -39,6 +39,8 @@ class ModelSpec:
     sources: tuple[str, ...]
     runs: tuple[Run, ...] = (Run(),)
     min_votes: int = 0
+    #: the ``spacy train --code`` file (default: miner's tokenizer callback, miner/nlp/training/tokenizer.py)
+    code: Path | None = None
 
     @property
     def config(self) -> Path:
@@ -126,10 +128,55 @@ MODELS: dict[str, ModelSpec] = {
 }
 
 
+#: transformer variants of the recognizers (configs/<name>_trf.cfg; issue 19): trained only on request
+#: (``miner models train --encoder PATH``), packaged into models/<name>_trf, loaded by miner.nlp.load() only when
+#: chosen (MINER_MODELS / [nlp] models); the encoder checkpoint is the config variable ``paths.encoder``
+TRF_CODE = REPO_ROOT / "miner" / "nlp" / "transformer" / "spacy_code.py"
+TRF_MODELS: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in (
+        ModelSpec(
+            "ner_cdr_trf",
+            "cdr",
+            ("ner_cdr_trf",),
+            "CHEMICAL and DISEASE mention recognizer on a transformer encoder (spacy-transformers, embedded in the "
+            "component; sourceable into the core pipeline).",
+            ("BC5CDR train + dev except the 60 selection documents (which choose the checkpoint)",),
+            code=TRF_CODE,
+        ),
+        ModelSpec(
+            "ner_gene_trf",
+            "gene",
+            ("ner_gene_trf",),
+            "GENE mention recognizer on a transformer encoder (spacy-transformers, embedded in the component).",
+            (
+                "BC2GM official train except 600 sentences of its dev split (used for checkpoint selection)",
+                "BioNLP-ST 2013 CG train + devel, Gene_or_gene_product mentions",
+            ),
+            code=TRF_CODE,
+        ),
+        ModelSpec(
+            "ner_variant_trf",
+            "variant",
+            ("ner_variant_trf",),
+            "VARIANT mention recognizer on a transformer encoder (spacy-transformers, embedded in the component); "
+            "miner.nlp.load() combines it with the pattern recognizer miner_variants.",
+            (
+                "BioRED train (400 abstracts), SequenceVariant mentions",
+                "BioRED dev (100 abstracts) used for checkpoint selection; BioRED test held out",
+            ),
+            code=TRF_CODE,
+        ),
+    )
+}
+
+
 def spec(name: str) -> ModelSpec:
     """The spec of one model, or a clear error naming the valid ones."""
     from miner.errors import MinerError
 
+    if name in TRF_MODELS:
+        return TRF_MODELS[name]
     if name not in MODELS:
         raise MinerError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
     return MODELS[name]

@@ -22,6 +22,8 @@ GENIA_TEST = DATA / "genia" / "ud" / "test.conllu.gz"
 CDR_TEST = DATA / "bc5cdr" / "CDR_TestSet.PubTator.txt.gz"
 BC2GM_TEST = DATA / "bc2gm" / "original" / "test"
 BIORED_TEST = DATA / "biored" / "Test.PubTator.gz"
+#: what ``--only`` accepts
+CHOICES = ("all", "genia", "cdr", "bc2gm", "variants", "biored", "abstracts")
 
 
 def load_model(name: str) -> spacy.language.Language:
@@ -61,7 +63,7 @@ def run_evaluation(only: str = "all", full: bool = True, console: Console | None
     if only in ("all", "variants") and BIORED_TEST.is_file():
         # the bare statistical VARIANT recognizer (the full pipeline adds the patterns of miner/nlp/variants.py)
         scores["variant"] = evaluate_variants(load_model("ner_variant"), BIORED_TEST)
-    if full and only in ("all", "cdr", "bc2gm", "variants"):
+    if full and only in ("all", "cdr", "bc2gm", "variants", "biored", "abstracts"):
         nlp, reason = _full_pipeline(console)
         if nlp is None:
             scores["full_pipeline"] = reason
@@ -74,6 +76,17 @@ def run_evaluation(only: str = "all", full: bool = True, console: Console | None
                 if only in ("all", "variants") and BIORED_TEST.is_file():
                     # ner_variant + the pattern VARIANT recognizer (miner/nlp/variants.py) on BioRED test SequenceVariant mentions
                     scores["biored_variants"] = evaluate_variants(nlp, BIORED_TEST)
+                if only in ("all", "biored") and BIORED_TEST.is_file():
+                    # cross-corpus: CHEMICAL/DISEASE/GENE on BioRED test, types mapped (miner/nlp/training/crosseval.py)
+                    from miner.nlp.training.crosseval import evaluate_biored
+
+                    scores["biored_ner_full"] = evaluate_biored(nlp, BIORED_TEST)
+                if only in ("all", "abstracts"):
+                    # entity recall on the annotated development abstracts (gold rows' strings; dev split reported)
+                    from miner.nlp.training.crosseval import CROSSRES_XML, DEV_DIR, evaluate_dev_abstracts
+
+                    if (DEV_DIR / "abstracts.jsonl").is_file() and CROSSRES_XML.is_file():
+                        scores["dev_abstracts_full"] = evaluate_dev_abstracts(nlp)
             except Exception as exc:  # another stage's components: keep the bare-model scores
                 console.print(f"[yellow]full pipeline failed while scoring:[/] {type(exc).__name__}: {exc}")
                 scores["full_pipeline"] = f"miner.nlp.load() pipeline failed: {type(exc).__name__}: {exc}"
@@ -110,6 +123,31 @@ def print_tables(scores: dict, console: Console) -> None:
             t.add_column(col, justify="right")
         for match in ("exact", "overlap"):
             t.add_row(match, f"{v[match]['p']:.2f}", f"{v[match]['r']:.2f}", f"{v[match]['f']:.2f}")
+        console.print(t)
+    b = scores.get("biored_ner_full")
+    if isinstance(b, dict):
+        t = Table(title=f"BioRED test, cross-corpus (types mapped) - full pipeline ({b['documents']} documents, "
+                        f"{b['words_per_sec']} words/s)")
+        for col in ("label", "gold", "exact P", "exact R", "exact F1", "overlap P", "overlap R", "overlap F1"):
+            t.add_column(col, justify="right")
+        for label in ("CHEMICAL", "DISEASE", "GENE"):
+            e, o = b[label]["exact"], b[label]["overlap"]
+            t.add_row(label, str(b[label]["gold"]), f"{e['p']:.2f}", f"{e['r']:.2f}", f"{e['f']:.2f}",
+                      f"{o['p']:.2f}", f"{o['r']:.2f}", f"{o['f']:.2f}")
+        m = b["micro"]["exact"]
+        t.add_row("micro", "", f"{m['p']:.2f}", f"{m['r']:.2f}", f"{m['f']:.2f}", "", "", "")
+        console.print(t)
+    a = scores.get("dev_abstracts_full")
+    if isinstance(a, dict):
+        t = Table(title=f"Entity recall on the annotated development abstracts - full pipeline ({a['words_per_sec']} words/s)")
+        for col in ("split", "kind", "gold mentions", "recall (overlap)", "recall (exact)", "not located"):
+            t.add_column(col, justify="right")
+        for split in ("dev", "train"):
+            for kind in ("drug", "cancer", "gene", "all"):
+                r = a.get(split, {}).get(kind)
+                if r:
+                    t.add_row(split, kind, str(r["gold"]), f"{r['recall_overlap']:.2f}", f"{r['recall_exact']:.2f}",
+                              str(r.get("not_located", "")))
         console.print(t)
     if isinstance(scores.get("full_pipeline"), str):
         console.print(f"full pipeline not scored: {scores['full_pipeline']}")

@@ -30,15 +30,21 @@ def corpus_ready(spec: ModelSpec) -> bool:
     )
 
 
-def train_command(spec: ModelSpec, max_steps: int | None = None, run: Run | None = None) -> list[str]:
-    """The ``spacy train`` command line for one run of ``spec`` (default: its first)."""
+def train_command(spec: ModelSpec, max_steps: int | None = None, run: Run | None = None, encoder: Path | None = None,
+                  gpu_id: int | None = None) -> list[str]:
+    """The ``spacy train`` command line for one run of ``spec`` (default: its first); ``encoder`` sets a transformer
+    config's ``paths.encoder``, ``gpu_id`` (>= 0) is passed as ``--gpu-id``."""
     run = run or spec.runs[0]
     cmd = [sys.executable, "-W", "ignore", "-m", "spacy", "train", str(spec.config), "--output", str(spec.run_output(run)),
-           "--code", str(CODE_FILE)]
+           "--code", str(spec.code or CODE_FILE)]
     for key, value in run.overrides:
         cmd += [f"--{key}", value]
     if max_steps:
         cmd += ["--training.max_steps", str(max_steps)]
+    if encoder is not None:
+        cmd += ["--paths.encoder", str(encoder)]
+    if gpu_id is not None and gpu_id >= 0:
+        cmd += ["--gpu-id", str(gpu_id)]
     return cmd
 
 
@@ -50,9 +56,26 @@ def vectors_path(spec: ModelSpec) -> Path | None:
     return (REPO_ROOT / value) if value else None
 
 
-def train(spec: ModelSpec, max_steps: int | None = None, reconvert: bool = False, do_package: bool = True) -> Path:
+def train(spec: ModelSpec, max_steps: int | None = None, reconvert: bool = False, do_package: bool = True,
+          encoder: Path | None = None, gpu_id: int | None = None) -> Path:
     """Convert (if needed), build the static vectors (if the config wants them and they are missing), train every
-    run of one model and package it; returns the last run's log file."""
+    run of one model and package it; returns the last run's log file.
+
+    ``encoder``: the local Hugging Face checkpoint of a transformer config (``configs/*_trf.cfg``; checked first, and
+    the hub is kept offline). ``gpu_id``: train on that GPU; None, -1 or no usable CUDA GPU trains on the CPU.
+    """
+    if encoder is not None:
+        from miner.nlp.transformer import check_encoder, require
+
+        require(f"training {spec.name}")
+        encoder = check_encoder(encoder)
+    elif spec.name.endswith("_trf"):
+        raise MinerError(f"{spec.name} trains on a transformer encoder: give its local checkpoint directory "
+                         f"(miner models train --model {spec.name[:-4]} --encoder PATH)")
+    if gpu_id is not None:
+        from miner.nlp.transformer.gpu import usable_gpu
+
+        gpu_id = usable_gpu(gpu_id)
     if reconvert or not corpus_ready(spec):
         convert(spec.corpus, TRAINING_DIR / "corpus")
     vectors = vectors_path(spec)
@@ -61,6 +84,10 @@ def train(spec: ModelSpec, max_steps: int | None = None, reconvert: bool = False
 
         build(vectors.parent)
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    if encoder is not None:
+        from miner.nlp.transformer import offline_env
+
+        env = offline_env(env)
     for number, run in enumerate(spec.runs, 1):
         log = TRAINING_DIR / "logs" / f"{spec.name}{run.suffix}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
@@ -68,7 +95,8 @@ def train(spec: ModelSpec, max_steps: int | None = None, reconvert: bool = False
             print(f"  run {number}/{len(spec.runs)} of {spec.name} -> {spec.run_output(run)} (log: {log})", flush=True)
         with log.open("w") as fh:
             proc = subprocess.run(
-                train_command(spec, max_steps, run), cwd=REPO_ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT
+                train_command(spec, max_steps, run, encoder=encoder, gpu_id=gpu_id), cwd=REPO_ROOT, env=env, stdout=fh,
+                stderr=subprocess.STDOUT,
             )
         if proc.returncode != 0:
             raise MinerError(f"training {spec.name}{run.suffix} failed (exit {proc.returncode}); see {log}")
