@@ -52,27 +52,43 @@ class TextDoc:
     text: str
 
 
-_READERS: dict[int, "Reader"] = {}
+_READERS: dict[tuple[int, bool], "Reader"] = {}
 
 
 def get_reader(nlp: "Language | None" = None) -> "Reader":
-    """The reader for ``nlp`` (default: the project pipeline, :func:`miner.nlp.load`)."""
+    """The reader for ``nlp`` (default: the project pipeline, :func:`miner.nlp.load`, with the trained relation
+    component beside the rules when ``models/relation`` exists and ``MINER_RELATION_MODEL`` is not 0).
+
+    A pipeline given explicitly is read by the rules alone unless it holds a ``miner_relation`` component itself.
+    The component is never added to the shared :func:`miner.nlp.load` pipeline, so other users of it are unchanged.
+    """
     from miner.extract.reader import Reader
 
+    default = nlp is None
     if nlp is None:
         from miner.nlp import load
 
         nlp = load()
-        if _relation_enabled():
-            from miner.extract.relation import DEFAULT_PACKAGE, add_relation_component
-
-            if (DEFAULT_PACKAGE / "config.cfg").is_file():
-                add_relation_component(nlp)
-    reader = _READERS.get(id(nlp))
+    key = (id(nlp), default)
+    reader = _READERS.get(key)
     if reader is None or reader.nlp is not nlp:
-        reader = Reader(nlp)
-        _READERS[id(nlp)] = reader
+        relation = _relation_component(nlp) if default and _relation_enabled() else None
+        reader = Reader(nlp, relation=relation)
+        _READERS[key] = reader
     return reader
+
+
+def _relation_component(nlp: "Language"):
+    """The packaged relation component, sharing ``nlp``'s vocabulary (and so its static vectors), or None."""
+    import spacy
+
+    from miner.extract.relation import DEFAULT_PACKAGE, add_relation_component
+
+    if not (DEFAULT_PACKAGE / "config.cfg").is_file():
+        return None
+    holder = spacy.blank("en", vocab=nlp.vocab)
+    add_relation_component(holder)
+    return holder.get_pipe("miner_relation")
 
 
 def _relation_enabled() -> bool:

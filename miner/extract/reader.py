@@ -154,12 +154,18 @@ class Reader:
         cues: CueLexicon | None = None,
         oncology_only: bool = True,
         rules: list[str] | None = None,
+        use_model: bool = True,
+        relation: object | None = None,
     ) -> None:
-        """``rules`` restricts reading to the named rules (to test a rule on its own examples)."""
+        """``rules`` restricts reading to the named rules (to test a rule on its own examples); ``use_model=False``
+        leaves out the relation component's proposals even when the pipeline has it; ``relation`` is a
+        ``miner_relation`` component run on each parsed Doc by the reader itself (the pipeline stays as it is)."""
         self.nlp = nlp
         #: keep only findings whose agents are anticancer drugs, regimens or classes (lexicon flag)
         self.oncology_only = oncology_only
         self.grammar = load_grammar()
+        self.use_model = use_model
+        self.relation = relation
         self.cues = cues or load_cues()
         self.resolver = resolver or default_resolver()
         compiled = compile_rules(self.grammar)
@@ -339,7 +345,10 @@ class Reader:
                     f.section = sections.at(f.offsets["drug"][0] - section_base)
                 findings.extend(new)
             memory.update(sent.units)
-        if "miner_relation" in self.nlp.pipe_names and doc.has_extension("relations"):
+        if self.use_model and self.relation is not None:
+            doc = self.relation(doc)
+        if self.use_model and (self.relation is not None or "miner_relation" in self.nlp.pipe_names) \
+                and doc.has_extension("relations"):
             findings.extend(self._model_findings(doc, doc_id, base, sents, findings, blocks, cancers, levels,
                                                  memory, sections, section_base))
         return findings
@@ -375,9 +384,12 @@ class Reader:
                 taken.add((k, frozenset({key(f.drug_ids, f.drug), "mech:"})))  # the drug's resistance is read
         out: list[Finding] = []
         hedge, aim = self.grammar.classes_with("hedge"), self.grammar.classes_with("aim")
+        negation = self.grammar.classes_with("negation")
         for f in relation_findings(doc, doc_id, base):
             k = sentence_of(f.offsets["drug"][0])
-            if k < 0 or ctx.has_cue(sents[k].units, aim):
+            # the classifier does not model aims or negation ("were not resistant", "no KEAP1 mutation was found"):
+            # in such sentences only the rules, which read their scope, speak
+            if k < 0 or ctx.has_cue(sents[k].units, aim) or ctx.has_cue(sents[k].units, negation):
                 continue
             second = key(f.prior_drug_ids, f.prior_drug) if f.prior_drug else "mech:" + ",".join(f.mechanism_genes)
             pair = frozenset({key(f.drug_ids, f.drug), second})

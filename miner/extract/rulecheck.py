@@ -67,7 +67,7 @@ def check_rules(grammar: Grammar | None = None, nlp: "Language | None" = None,
         docs = [TextDoc(f"{r.name}#example{k}", ex.sentence) for k, ex in enumerate(r.examples)]
         docs += [TextDoc(f"{r.name}#not{k}", s) for k, s in enumerate(r.counter_examples)]
         everything.extend(docs[: len(r.examples)])
-        alone = Reader(full.nlp, full.resolver, full.cues, full.oncology_only, rules=[r.name])
+        alone = Reader(full.nlp, full.resolver, full.cues, full.oncology_only, rules=[r.name], use_model=False)
         found: dict[str, list[Finding]] = {d.doc_id: [] for d in docs}
         for f in extract_docs(docs, reader=alone):
             found[f.doc_id].append(f)
