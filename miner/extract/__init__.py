@@ -94,7 +94,7 @@ def _relation_component(nlp: "Language"):
 def _relation_enabled() -> bool:
     """Whether the default reader adds the trained relation component (``models/relation``) beside the rules.
 
-    On by default (dev splits: CIViC single-drug recall 0.25 -> 0.43, abstracts single-drug 0.07 -> 0.15, review 001
+    On by default (dev splits: CIViC single-drug recall 0.25 -> 0.42, abstracts single-drug 0.07 -> 0.13, review 001
     sequential 0.67 -> 0.68 at precision 0.97; BENCHMARKS.md); ``MINER_RELATION_MODEL=0`` reads with the rules alone.
     """
     import os
