@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -240,23 +239,9 @@ def package(checkpoint: Path | None = None, dest: Path = PACKAGE_DIR) -> Path:
                  "miner.extract.relation.add_relation_component(miner.nlp.load()).",
     })
     nlp.meta.pop("performance", None)
-    tmp = dest.with_name(dest.name + ".new")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    nlp.to_disk(tmp)
-    card = dest / "README.md"
-    if card.is_file():
-        shutil.copy2(card, tmp / "README.md")
-    if dest.exists():
-        old = dest.with_name(dest.name + ".old")
-        if old.exists():
-            shutil.rmtree(old)
-        dest.rename(old)
-        tmp.rename(dest)
-        shutil.rmtree(old)
-    else:
-        tmp.rename(dest)
-    return dest
+    from miner.nlp.training.package import write_package
+
+    return write_package(nlp, dest)
 
 
 def main(argv: list[str] | None = None) -> int:

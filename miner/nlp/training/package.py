@@ -66,7 +66,12 @@ def package(spec: ModelSpec, checkpoint: Path | None = None) -> Path:
             "notes": "Tokenizer: scispacy combined_rule_tokenizer + miner infixes (miner/nlp/training/tokenizer.py).",
         }
     )
-    dest = spec.package_dir
+    return write_package(nlp, spec.package_dir)
+
+
+def write_package(nlp, dest: Path) -> Path:
+    """Write pipeline ``nlp`` to the package directory ``dest`` atomically: to ``<dest>.new`` (keeping ``dest``'s
+    model card), then swapped in, so a failure never leaves ``dest`` half-written."""
     tmp = dest.with_name(dest.name + ".new")
     if tmp.exists():
         shutil.rmtree(tmp)
@@ -74,6 +79,12 @@ def package(spec: ModelSpec, checkpoint: Path | None = None) -> Path:
     card = dest / "README.md"
     if card.is_file():
         shutil.copy2(card, tmp / "README.md")
+    swap_in(tmp, dest)
+    return dest
+
+
+def swap_in(tmp: Path, dest: Path) -> None:
+    """Replace ``dest`` by the complete directory ``tmp`` (a failure never leaves ``dest`` half-written)."""
     if dest.exists():
         old = dest.with_name(dest.name + ".old")
         if old.exists():
@@ -83,7 +94,6 @@ def package(spec: ModelSpec, checkpoint: Path | None = None) -> Path:
         shutil.rmtree(old)
     else:
         tmp.rename(dest)
-    return dest
 
 
 def load_scores(models_dir: Path = MODELS_DIR) -> dict:

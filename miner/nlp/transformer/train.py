@@ -108,16 +108,10 @@ def _write_card(package_dir: Path, name: str, info: dict[str, Any], meta: dict[s
 
 
 def _swap_in(tmp: Path, dest: Path) -> None:
-    """Replace ``dest`` by the complete package ``tmp`` (a failure never leaves ``dest`` half-written)."""
-    if dest.exists():
-        old = dest.with_name(dest.name + ".old")
-        if old.exists():
-            shutil.rmtree(old)
-        dest.rename(old)
-        tmp.rename(dest)
-        shutil.rmtree(old)
-    else:
-        tmp.rename(dest)
+    """Replace ``dest`` by the complete package ``tmp`` (one implementation: :func:`miner.nlp.training.package.swap_in`)."""
+    from miner.nlp.training.package import swap_in
+
+    swap_in(tmp, dest)
 
 
 def write_package(checkpoint: Path, dest: Path, meta: dict[str, Any], encoder: Path | None = None,
