@@ -131,6 +131,25 @@ def _ext(span: Span, name: str) -> Any:
     return getattr(span._, name) if span.has_extension(name) else None
 
 
+def drug_identity(span: Span, resolver: "Resolver | None" = None) -> tuple[str, list[str]] | None:
+    """The lexicon label (DRUG, REGIMEN or DRUG_CLASS) and ids of a chemical span: the drug linker's, else a
+    lexicon lookup of its text (with a resolver); None when the lexicon does not call it an agent."""
+    label = _ext(span, "drug_label") or ""
+    if label == "DRUG":
+        ids = list(_ext(span, "drug_ids") or [])
+    else:
+        class_id = _ext(span, "class_id")
+        ids = [class_id] if class_id else []
+    if not label and resolver is not None:
+        found = resolver.drug(span.text)
+        if found is None:
+            return None
+        label, ids = found
+    if label not in DRUG_LABELS:
+        return None
+    return label, ids or ([span.kb_id_] if span.kb_id_ else [])
+
+
 def mention_from_ent(
     ent: Span, resolver: Resolver, base: int = 0, lexicon_spans: list[Span] | None = None
 ) -> Mention | None:
@@ -152,20 +171,10 @@ def mention_from_ent(
         end = start + len(trimmed)
         text = trimmed
     if ent.label_ == "CHEMICAL":
-        label = _ext(ent, "drug_label") or ""
-        if label == "DRUG":
-            ids = list(_ext(ent, "drug_ids") or [])
-        else:
-            class_id = _ext(ent, "class_id")
-            ids = [class_id] if class_id else []
-        if not label:
-            found = resolver.drug(ent.text)
-            if found is None:
-                return None
-            label, ids = found
-        if label not in DRUG_LABELS:
+        identity = drug_identity(ent, resolver)
+        if identity is None:
             return None
-        ids = ids or ([ent.kb_id_] if ent.kb_id_ else [])
+        label, ids = identity
         return Mention(text, start, end, "DRUG", label, ids, resolver.oncology(ids))
     if ent.label_ == "GENE":
         gene = _ext(ent, "gene_id") or resolver.gene(ent.text)

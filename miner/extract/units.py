@@ -105,6 +105,8 @@ def build_units(
 
     units: list[Unit] = []
     linked = _link_citation_tokens(sent)
+    not_gene = covered - gene_tokens  # a cell line name may claim gene/variant tokens ("H2228"), no others
+    sent_tokens = ([t.text for t in sent], [bool(t.whitespace_) for t in sent])
     i = sent.start
     while i < sent.end:
         tok = doc[i]
@@ -115,7 +117,7 @@ def build_units(
         if skip:  # "(12, 13)" or "[4-6]": citation markers say nothing and would eat pattern gaps
             i = skip
             continue
-        line = _selected_line(sent, i, covered - gene_tokens, resolver, named or [])
+        line = _selected_line(sent, i, not_gene, resolver, named or [], sent_tokens)
         if line is not None:
             first = doc[line.first_token + sent.start]
             start = base + first.idx + line.code_start
@@ -181,14 +183,15 @@ def build_units(
     return units
 
 
-def _selected_line(sent: Span, i: int, covered: set[int], resolver: Resolver, named: list[DrugName]):
-    """A drug-selected cell line name starting at token ``i`` whose tokens no mention claims, else None."""
+def _selected_line(sent: Span, i: int, covered: set[int], resolver: Resolver, named: list[DrugName],
+                   tokens: tuple[list[str], list[bool]]):
+    """A drug-selected cell line name starting at token ``i`` whose tokens no mention claims, else None.
+
+    ``tokens`` are the sentence's token texts and trailing-space flags, computed once per sentence."""
     tok = sent.doc[i]
     if not any(c.isdigit() for c in tok.text) or i in covered:
         return None
-    texts = [t.text for t in sent]
-    spaces = [bool(t.whitespace_) for t in sent]
-    found = find_line_code(texts, spaces, i - sent.start, resolver.drug, named)
+    found = find_line_code(tokens[0], tokens[1], i - sent.start, resolver.drug, named)
     if found is None or any(k + sent.start in covered for k in range(found.first_token, found.last_token + 1)):
         return None
     return found

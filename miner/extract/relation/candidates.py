@@ -28,6 +28,8 @@ from itertools import combinations
 
 from spacy.tokens import Doc, Span
 
+from miner.extract.mentions import drug_identity
+
 #: ``doc.user_data`` key of the candidate tuples (see :meth:`Candidate.to_tuple`)
 CANDIDATES_KEY = "miner_rel_candidates"
 #: the two candidate kinds
@@ -91,21 +93,10 @@ def _ext(span: Span, name: str):
 
 def _drug_arg(span: Span, resolver) -> Arg | None:
     """An agent argument from a CHEMICAL entity or a lexicon span (None if the lexicon does not call it a drug)."""
-    label = _ext(span, "drug_label") or ""
-    ids: list[str] = []
-    if label == "DRUG":
-        ids = list(_ext(span, "drug_ids") or [])
-    elif label in ("REGIMEN", "DRUG_CLASS"):
-        class_id = _ext(span, "class_id")
-        ids = [class_id] if class_id else []
-    if not label and resolver is not None:
-        found = resolver.drug(span.text)
-        if found is None:
-            return None
-        label, ids = found
-    if label not in DRUG_LABELS:
+    identity = drug_identity(span, resolver)
+    if identity is None:
         return None
-    ids = ids or ([span.kb_id_] if span.kb_id_ else [])
+    label, ids = identity
     oncology = bool(resolver.oncology(ids)) if resolver is not None and ids else True
     key = "|".join(sorted(ids)) if ids else span.text.lower()
     return Arg(span.start, span.end, label, key, oncology)

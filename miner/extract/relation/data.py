@@ -473,16 +473,10 @@ def read_docbin(path: str | Path, vocab) -> list[Doc]:
 
 
 def save_docbin(docs: Iterable[Doc], path: Path) -> int:
-    from spacy.tokens import DocBin
+    """Write the relation examples as a DocBin that keeps their user data (the candidates and labels)."""
+    from miner.nlp.training.convert import save_docs
 
-    db = DocBin(store_user_data=True)
-    n = 0
-    for doc in docs:
-        db.add(doc)
-        n += 1
-    path.parent.mkdir(parents=True, exist_ok=True)
-    db.to_disk(path)
-    return n
+    return save_docs(docs, path, store_user_data=True, quiet=True)
 
 
 def make_relation_corpus(path: str | Path, limit: int = 0):

@@ -50,16 +50,18 @@ GENE_DEV_SENTENCES = 600
 EWT_FRACTION = 0.5
 
 
-def save_docs(docs: Iterable[Doc], path: Path) -> int:
-    """Write ``docs`` as a DocBin at ``path`` (user data not stored); returns how many."""
-    db = DocBin(store_user_data=False)
+def save_docs(docs: Iterable[Doc], path: Path, store_user_data: bool = False, quiet: bool = False) -> int:
+    """Write ``docs`` as a DocBin at ``path`` (user data only when asked: the relation data keeps its candidates
+    there); returns how many."""
+    db = DocBin(store_user_data=store_user_data)
     n = 0
     for doc in docs:
         db.add(doc)
         n += 1
     path.parent.mkdir(parents=True, exist_ok=True)
     db.to_disk(path)
-    console.print(f"  wrote {path} ({n} docs)")
+    if not quiet:
+        console.print(f"  wrote {path} ({n} docs)")
     return n
 
 
