@@ -268,6 +268,7 @@ def _card(ev: Evidence) -> dict[str, Any]:
         "level": f.evidence_level.replace("_", " "), "hedged": f.hedged, "negated": f.negated,
         "effect": EFFECT_WORDS.get(f.effect, f.effect), "decision": ev.decision, "curator": ev.curator,
         "corrected": corrected, "reverse": ev.reverse, "also": len(ev.also), "status": f.status,
+        "gold_ids": list(f.gold_ids), "reason": f.reason,  # what the reconciliation label rests on
         "probability": ev.probability,
     }
 

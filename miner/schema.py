@@ -97,6 +97,8 @@ class Finding:
     confidence: float = 1.0
     source: str = "extractor"  # extractor | gold | curated
     status: str = ""  # reconciliation label
+    gold_ids: list[str] = field(default_factory=list)  # reconciliation: the gold rows its status rests on
+    reason: str = ""  # reconciliation: why it has its status (one line)
     note: str = ""
     id: str = ""
 

@@ -171,7 +171,8 @@ def test_cli_reimport_is_a_no_op_and_exports_show_the_latest_decision(tmp_path: 
     # a conflicting file stores nothing
     _fill(table, lambda row: row.update(decision="rejected") if row["finding_id"] == rows[0]["finding_id"] else None)
     with table.open("a", encoding="utf-8", newline="") as fh:
-        fh.write(f"{rows[0]['finding_id']},,,,,,,,,,,,,,,,,,,,,,,,,,,accepted,,,,,ann,\r\n")
+        extra = {"finding_id": rows[0]["finding_id"], "decision": "accepted", "curator": "ann"}
+        fh.write(",".join(extra.get(c, "") for c in rows[0]) + "\r\n")  # by column name, not position
     r = runner.invoke(app, ["--db", str(db), "curate", "import", str(table)])
     assert r.exit_code == 1 and "different decision" in str(r.exception)
     assert len(_stored(db)) == 40

@@ -93,6 +93,11 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX decisions_finding ON decisions(finding_id);
     """,
+    # 2: what each reconciliation label rests on: the gold ids (a JSON list) and a one-line reason
+    """
+    ALTER TABLE findings ADD COLUMN gold_ids TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE findings ADD COLUMN reason TEXT NOT NULL DEFAULT '';
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 #: Seconds a writer waits for another process's transaction (a large file imports in one) before giving up.
@@ -454,9 +459,11 @@ class CorpusStore:
             run_id = cur.lastrowid
             self._conn.executemany("DELETE FROM findings WHERE doc_id = ?", [(d,) for d in sorted(doc_ids)])
             self._conn.executemany(
-                "INSERT OR REPLACE INTO findings (id, doc_id, run_id, confidence, status, data) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO findings (id, doc_id, run_id, confidence, status, gold_ids, reason, data)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (f.id, f.doc_id, run_id, f.confidence, f.status, json.dumps(f.to_dict(), ensure_ascii=False))
+                    (f.id, f.doc_id, run_id, f.confidence, f.status, json.dumps(list(f.gold_ids)), f.reason,
+                     json.dumps(f.to_dict(), ensure_ascii=False))
                     for f in findings
                 ],
             )
@@ -465,8 +472,8 @@ class CorpusStore:
     def iter_findings(
         self, status: str | None = None, min_confidence: float = 0.0, doc_ids: Iterable[str] | None = None
     ) -> Iterator[Finding]:
-        """Stored findings (ordered by doc_id, id), optionally filtered."""
-        sql = "SELECT status, data FROM findings WHERE confidence >= ?"
+        """Stored findings (ordered by doc_id, id), optionally filtered; with their label, its gold ids and reason."""
+        sql = "SELECT status, gold_ids, reason, data FROM findings WHERE confidence >= ?"
         params: list[Any] = [min_confidence]
         if status is not None:
             sql += " AND status = ?"
@@ -475,9 +482,11 @@ class CorpusStore:
             ids = list(doc_ids)
             sql += f" AND doc_id IN ({', '.join('?' * len(ids))})"
             params.extend(ids)
-        for row_status, data in self._conn.execute(sql + " ORDER BY doc_id, id", params).fetchall():
+        for row_status, gold_ids, reason, data in self._conn.execute(sql + " ORDER BY doc_id, id", params).fetchall():
             finding = Finding.from_dict(json.loads(data))
-            finding.status = row_status
+            finding.status = row_status  # the columns, not the JSON, hold the latest label
+            finding.gold_ids = json.loads(gold_ids or "[]")
+            finding.reason = reason or ""
             yield finding
 
     def findings_with_texts(
@@ -488,13 +497,20 @@ class CorpusStore:
         texts = {d.doc_id: d.text for d in self.iter_documents(doc_ids=sorted({f.doc_id for f in findings}))}
         return findings, texts
 
-    def set_status(self, labels: dict[str, str]) -> None:
-        """Set reconciliation labels (finding id -> confirmed/novel/conflicting)."""
+    def set_status(self, labels: dict[str, str], gold_ids: dict[str, list[str]] | None = None,
+                   reasons: dict[str, str] | None = None) -> None:
+        """Set reconciliation labels (finding id -> confirmed/novel/conflicting, "" for none), each with the gold ids
+        it rests on and its reason; a finding given no gold ids or reason gets none (what an earlier label rested on
+        never stays behind)."""
         bad = sorted({s for s in labels.values() if s not in STATUSES})
         if bad:
             raise MinerError(f"unknown finding status(es): {', '.join(bad)}; expected one of {', '.join(STATUSES[1:])}")
+        gold_ids, reasons = gold_ids or {}, reasons or {}
         with self.transaction():
-            self._conn.executemany("UPDATE findings SET status = ? WHERE id = ?", [(s, i) for i, s in labels.items()])
+            self._conn.executemany(
+                "UPDATE findings SET status = ?, gold_ids = ?, reason = ? WHERE id = ?",
+                [(s, json.dumps(list(gold_ids.get(i, []))), reasons.get(i, ""), i) for i, s in labels.items()],
+            )
 
     def add_decisions(self, decisions: list[dict[str, Any]]) -> None:
         """Record curator decisions atomically; unknown finding ids or decisions reject the whole batch."""

@@ -47,7 +47,8 @@ class ReconcileResult:
 
     labels: pd.DataFrame
     support: pd.DataFrame
-    findings: list[Finding]  # every mined finding, ``status`` set ("" for the excluded ones)
+    #: every mined finding with ``status``, ``gold_ids`` and ``reason`` set (status "" for the excluded ones)
+    findings: list[Finding]
     #: findings from the gold's own documents (never evidence for it)
     excluded: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=EXCLUDED_COLUMNS))
 
@@ -66,6 +67,10 @@ def pmid_of(doc_id: str) -> str:
 def _ids(golds: list[Prepared], indices: list[int], n: int = 3) -> str:
     ids = [golds[i].finding.id for i in indices]
     return ", ".join(ids[:n]) + (f" and {len(ids) - n} more" if len(ids) > n else "")
+
+
+def _labelled(f: Finding, label: str, gold_ids: list[str], reason: str) -> Finding:
+    return replace(f, status=label, gold_ids=list(gold_ids), reason=reason)
 
 
 def reconcile(
@@ -97,7 +102,7 @@ def reconcile(
             through_class.add((g, p))
         (same if preds[p].polarity == golds[g].polarity else other).setdefault(p, []).append(g)
     labels = []
-    status: dict[str, str] = {}
+    status: dict[str, tuple[str, list[str], str]] = {}  # finding id -> (label, gold ids, reason)
     for j, pp in enumerate(preds):
         f = pp.finding
         if j in same:
@@ -116,10 +121,11 @@ def reconcile(
             label = "novel"
             reason = (f"only class-level gold rows ({_ids(golds, class_other_mechanism[j])}) cover this pair, "
                       "with another mechanism" if j in class_other_mechanism else "no gold row with this drug pair")
-        status[f.id] = label
+        gold_ids = [golds[g].finding.id for g in gs]
+        status[f.id] = (label, gold_ids, reason)
         labels.append({"finding_id": f.id, "doc_id": f.doc_id, "pmid": pmid_of(f.doc_id), "drug": f.drug,
                        "prior_drug": f.prior_drug, "effect": f.effect, "label": label,
-                       "gold_ids": [golds[g].finding.id for g in gs], "reason": reason})
+                       "gold_ids": gold_ids, "reason": reason})
     confirms: dict[int, set[str]] = {}
     contradicts: dict[int, set[str]] = {}
     for target, source in ((confirms, same), (contradicts, other)):
@@ -137,25 +143,29 @@ def reconcile(
         support.append({"gold_id": g.id, "review": gp.review, "drug": g.drug, "prior_drug": g.prior_drug,
                         "effect": g.effect, "confirmed_by": len(confirming), "pmids": confirming,
                         "conflicting_pmids": conflicting, "cited_pmid_confirms": bool(cited & set(confirming))})
+    for f in excluded:
+        status[f.id] = ("", [], f"{f.doc_id} is a document the gold set was built from: not corpus evidence for it")
     excluded_rows = [{"finding_id": f.id, "doc_id": f.doc_id, "drug": f.drug, "prior_drug": f.prior_drug, "effect": f.effect,
-                      "reason": f"{f.doc_id} is a document the gold set was built from: not corpus evidence for it"}
-                     for f in excluded]
+                      "reason": status[f.id][2]} for f in excluded]
     return ReconcileResult(
         labels=pd.DataFrame(labels, columns=LABEL_COLUMNS),
         support=pd.DataFrame(support, columns=SUPPORT_COLUMNS),
-        findings=[replace(f, status=status.get(f.id, "")) for f in mined],
+        findings=[_labelled(f, *status.get(f.id, ("", [], ""))) for f in mined],
         excluded=pd.DataFrame(excluded_rows, columns=EXCLUDED_COLUMNS),
     )
 
 
 def reconcile_store(store, gold, min_confidence: float = 0.0, lexicon: LexiconLike | None = None,
                     progress=None) -> "ReconcileResult":
-    """Label the store's findings against ``gold`` and write the labels back: the one code path of
-    ``miner reconcile`` and ``miner run``, so both give the same labels on the same store.
+    """Label the store's findings against ``gold`` and write the labels back, each with the gold ids it rests on
+    and its reason (replacing what an earlier run wrote): the one code path of ``miner reconcile`` and
+    ``miner run``, so both give the same labels on the same store.
 
-    The gold's own source documents stay unlabelled (:func:`reconcile` excludes them)."""
+    The gold's own source documents stay unlabelled (:func:`reconcile` excludes them; their reason says so)."""
     findings = list(store.iter_findings(min_confidence=min_confidence))
     result = reconcile(load_findings(gold), findings, lexicon=lexicon if lexicon is not None else default_lexicon(),
                        progress=progress)
-    store.set_status({f.id: f.status for f in result.findings})  # "" for the excluded ones
+    store.set_status({f.id: f.status for f in result.findings},  # "" for the excluded ones
+                     gold_ids={f.id: f.gold_ids for f in result.findings},
+                     reasons={f.id: f.reason for f in result.findings})
     return result

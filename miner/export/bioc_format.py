@@ -3,7 +3,8 @@
 One BioC document per corpus document with a single passage (offset 0, the document
 text) so annotation locations are document offsets; each finding's arguments are
 annotations (infon ``type`` = role) and the finding is a relation whose nodes point to
-them by role, with infons for effect, confidence, status and the flags.
+them by role, with infons for effect, confidence, status (with the gold ids and reason of that
+reconciliation label) and the flags.
 Format: Comeau et al. 2013, BioC: a minimalist approach to interoperability.
 """
 
@@ -60,7 +61,7 @@ def build_collection(findings: Iterable[Finding], texts: Mapping[str, str],
                 relation.add_node(bioc.BioCNode(ann_ids[key], span.role))
             relation.infons.update({
                 "type": "finding", "effect": f.effect, "confidence": f"{f.confidence:.3f}",
-                "status": f.status, "hedged": str(f.hedged).lower(), "negated": str(f.negated).lower(),
+                "status": f.status, "gold_ids": ";".join(f.gold_ids), "reason": f.reason, "hedged": str(f.hedged).lower(), "negated": str(f.negated).lower(),
                 "mechanism_type": f.mechanism_type, "kind": f.kind, "evidence_level": f.evidence_level,
                 "rule": f.rule,
             })

@@ -101,7 +101,7 @@ def finding_task(f: Finding, text: str, task_id: int, decision: dict | None = No
         "id": task_id,
         "data": {"text": passage, "finding_id": f.id, "doc_id": f.doc_id, "passage_offset": base,
                  "drug": f.drug, "prior_drug": f.prior_drug, "mechanism": f.mechanism,
-                 "effect": f.effect, "status": f.status, "rule": f.rule,
+                 "effect": f.effect, "status": f.status, "gold_ids": ";".join(f.gold_ids), "reason": f.reason, "rule": f.rule,
                  **latest, "latest_decision_label": label},
         "predictions": [{"model_version": f.rule or "miner", "score": f.confidence, "result": results}],
     }

@@ -26,7 +26,7 @@ from miner.schema import Finding
 
 FORMULA_CHARS = "=+-@"
 FINDING_COLUMNS = [
-    "finding_id", "status", "confidence", "doc_id", "drug", "prior_drug", "mechanism", "effect",
+    "finding_id", "status", "gold_ids", "reason", "confidence", "doc_id", "drug", "prior_drug", "mechanism", "effect",
     "drug_ids", "prior_drug_ids", "mechanism_genes", "mechanism_type", "kind",
     "direction_bidirectional", "hedged", "negated", "evidence_level", "cancer", "section",
     "sentence", "sentence_start", "sentence_end", "rule",
@@ -70,7 +70,8 @@ def unneutralize(text: str) -> str:
 def finding_row(f: Finding) -> dict[str, object]:
     sent = f.offsets.get("sentence", [None, None])
     return {
-        "finding_id": f.id, "status": f.status, "confidence": f"{f.confidence:.3f}",
+        "finding_id": f.id, "status": f.status, "gold_ids": ";".join(f.gold_ids), "reason": f.reason,
+        "confidence": f"{f.confidence:.3f}",
         "doc_id": f.doc_id, "drug": f.drug, "prior_drug": f.prior_drug, "mechanism": f.mechanism,
         "effect": f.effect, "drug_ids": "|".join(f.drug_ids), "prior_drug_ids": "|".join(f.prior_drug_ids),
         "mechanism_genes": "|".join(f.mechanism_genes), "mechanism_type": f.mechanism_type,
