@@ -131,3 +131,14 @@ def test_via_class_tells_a_class_match_from_a_named_one():
     score, swapped = pair_score(pred, swapped_gold)
     assert score > 0 and swapped and via_class(pred, swapped_gold, swapped) is False
     assert via_class(prepare(finding("gefitinib", "osimertinib"), LEX, "000"), swapped_gold, True) is True
+
+
+def test_linked_abbreviation_matches_gold_that_keeps_it_unlinked():
+    # the reader links "Tmab" to trastuzumab through the document's own definition; the gold row keeps "Tmab"
+    gold = finding("lapatinib", "Tmab")
+    assert score(finding("lapatinib", "Tmab", prior_drug_ids=["D_TRAS"]), gold) == 1.0
+    # the written name is a fallback only: a linked name that is spelled differently still does not match
+    assert score(finding("lapatinib", "Tzb", prior_drug_ids=["D_TRAS"]), gold) == 0.0
+    # and a gold row linked to another drug is never matched through the written name
+    assert score(finding("lapatinib", "Tmab", prior_drug_ids=["D_TRAS"]),
+                 finding("lapatinib", "trastuzumab emtansine", prior_drug_ids=["D_TDM1"])) == 0.0

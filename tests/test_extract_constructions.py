@@ -196,3 +196,41 @@ def test_than_vice_versa_is_a_comparison(nlp):
 def test_caption_title_states_no_within_class_relation(nlp):
     assert read(nlp, "Cross-resistance in MAPK-targeted therapies.") == []
     assert triples(read(nlp, "Cross-resistance among taxanes is common.")) == {("taxanes", "taxanes", "cross_resistance")}
+
+
+# -- drugs written by sponsor codes -----------------------------------------------------------------------------
+
+from miner.extract.codenames import code_name_tokens, is_code_shape  # noqa: E402
+
+
+@pytest.mark.parametrize("text", ["TAE684", "AZ628", "PD173074", "GDC-0941", "ARS-853", "PI-103", "VTX-11e", "AC220"])
+def test_code_shapes(text):
+    assert is_code_shape(text)
+
+
+@pytest.mark.parametrize("text", ["HCC827", "BT474", "SNU-601", "CD133", "T790M", "L858R", "H2228", "A549",
+                                  "NCT01968109", "KIAA1549", "HER2", "MCF-7"])
+def test_not_code_shapes(text):
+    assert not is_code_shape(text)
+
+
+def test_code_names_stand_where_agents_stand():
+    assert code_name_tokens("cells were resistant to TAE684 .".split()) == [(4, "TAE684")]
+    # a list of codes after a class word, and a code glued to a drug affix
+    assert [c for _, c in code_name_tokens("FGFR inhibitors AZ12908010 , PD173074 and AZD4547 were tested".split())] \
+        == ["AZ12908010", "PD173074", "AZD4547"]
+    assert code_name_tokens("AZ628-resistant cells".split()) == [(0, "AZ628")]
+    # not in agent position, or naming a population
+    assert code_name_tokens("TAE684 was tested".split()) == []
+    assert code_name_tokens("treated with AZ628 cells".split()) == []
+
+
+def test_code_name_findings(nlp):
+    found = read(nlp, "Cells harboring the ALK R1275Q mutation were resistant to TAE684 and AZ628.")
+    assert {(f.drug, f.effect) for f in found} == {("TAE684", "resistance"), ("AZ628", "resistance")}
+    assert all(f.drug_ids == [] and "ALK" in f.mechanism_genes for f in found)
+    negated = read(nlp, "Cells harboring the ALK R1275Q mutation were not resistant to TAE684.")
+    assert all(f.effect != "resistance" for f in negated)
+    # a cell line of the same shape is never an agent
+    lines = read(nlp, "ALK R1275Q confers resistance to crizotinib in BT474 cells and in KU812 cells.")
+    assert {f.drug for f in lines} == {"crizotinib"}

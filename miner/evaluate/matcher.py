@@ -47,6 +47,10 @@ class Prepared:
     genes: frozenset[str]
     tokens: frozenset[str]
     review: str
+    #: the agents as written (names only): a linked prediction ("Tmab", linked to trastuzumab through the
+    #: document's abbreviation) still matches a gold row that keeps the abbreviation unlinked
+    drug_written: Agent = ()
+    prior_written: Agent = ()
 
     @property
     def polarity(self) -> str:
@@ -89,24 +93,36 @@ def prepare(finding: Finding, lexicon: LexiconLike, review: str) -> Prepared:
         genes=mechanism_genes(finding, lexicon),
         tokens=content_tokens(finding.mechanism),
         review=review,
+        drug_written=agent(finding.drug, (), lexicon) if finding.drug_ids else (),
+        prior_written=agent(finding.prior_drug, (), lexicon) if finding.prior_drug_ids else (),
     )
 
 
 def pair_score(pred: Prepared, gold: Prepared) -> tuple[float, bool]:
     """(score, swapped): how well the prediction's drug pair matches the gold pair (0 = not)."""
-    straight = _side_scores(pred.drug, pred.prior, gold.drug, gold.prior)
+    p_drug, p_prior = (pred.drug, pred.drug_written), (pred.prior, pred.prior_written)
+    straight = _side_scores(p_drug, p_prior, gold.drug, gold.prior)
     if gold.finding.direction_bidirectional or pred.finding.direction_bidirectional:
-        swapped = _side_scores(pred.prior, pred.drug, gold.drug, gold.prior)
+        swapped = _side_scores(p_prior, p_drug, gold.drug, gold.prior)
         if swapped > straight:
             return swapped, True
     return straight, False
 
 
-def _side_scores(p_drug: Agent, p_prior: Agent, g_drug: Agent, g_prior: Agent) -> float:
-    d = agent_score(p_drug, g_drug)
+def _best(pred: tuple[Agent, Agent], gold: Agent) -> float:
+    """Score of a predicted side (linked agent, written agent) against a gold side: the linked one first."""
+    linked, written = pred
+    score = agent_score(linked, gold)
+    if score == 0.0 and written and all(c.kind == "name" for c in gold):
+        score = agent_score(written, gold)
+    return score
+
+
+def _side_scores(p_drug: tuple[Agent, Agent], p_prior: tuple[Agent, Agent], g_drug: Agent, g_prior: Agent) -> float:
+    d = _best(p_drug, g_drug)
     if d == 0.0:
         return 0.0
-    p = agent_score(p_prior, g_prior)
+    p = _best(p_prior, g_prior)
     return (d + p) / 2 if p else 0.0
 
 

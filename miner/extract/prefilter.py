@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from spacy.language import Language
 
+from miner.extract.codenames import code_name_tokens
 from miner.extract.cues import CueLexicon
 from miner.extract.grammar import load_grammar
 from miner.extract.mentions import Resolver
@@ -64,6 +65,8 @@ class Prefilter:
     def has_drug(self, text: str, abbreviations: dict | None = None) -> bool:
         tokens = [t.text for t in self.nlp.tokenizer(text)]
         if abbreviations and any(t in abbreviations for t in tokens):
+            return True
+        if code_name_tokens(tokens):  # drugs written by sponsor codes, which no lexicon lists
             return True
         for i in range(len(tokens)):
             for n in range(1, MAX_NGRAM + 1):

@@ -25,6 +25,7 @@ from miner.extract.celllines import DrugName
 from miner.extract.cues import CueLexicon, load_cues
 from miner.extract.grammar import Grammar, load_grammar
 from miner.extract.mechanism import Mechanism, find_in_next, find_in_sentence, from_gene_unit, mechanism_list
+from miner.extract.codenames import code_name_tokens
 from miner.extract.mentions import Mention, Resolver, default_resolver, mention_from_ent
 from miner.extract.patterns import (
     PatternSet,
@@ -112,6 +113,24 @@ def _gene_in_disease(m: Mention, resolver: Resolver) -> Mention:
     return m
 
 
+def _with_code_names(doc: Doc, base: int, mentions: list[Mention]) -> list[Mention]:
+    """Add drugs written by their sponsor codes ("resistant to TAE684"), which no lexicon lists
+    (:mod:`miner.extract.codenames`); a code the recognizers took for a gene ("AZ628") becomes the agent."""
+    found: list[Mention] = []
+    for sent in doc.sents:
+        tokens = list(sent)
+        for i, code in code_name_tokens([t.text for t in tokens]):
+            start = base + tokens[i].idx
+            end = start + len(code)
+            if any(m.kind == "DRUG" and m.start < end and start < m.end for m in mentions):
+                continue
+            found.append(Mention(code, start, end, "DRUG", "DRUG", [], True))
+    if not found:
+        return mentions
+    kept = [m for m in mentions if not any(f.start < m.end and m.start < f.end for f in found)]
+    return sorted(kept + found, key=lambda m: m.start)
+
+
 #: Penn tags of finite verbs: a line without one is a heading or caption title.
 _FINITE = frozenset({"VBD", "VBZ", "VBP", "MD"})
 #: A model-only finding's confidence is its classifier score times this (rules are the high-precision proposals).
@@ -186,6 +205,7 @@ class Reader:
             _gene_in_disease(m, self.resolver)
             for m in (mention_from_ent(e, self.resolver, base, lexicon_spans) for e in spans) if m is not None
         ]
+        mentions = _with_code_names(doc, base, mentions)
         cue_matches = list(self.cue_matcher(doc))
         evidence: dict[int, set[str]] = {}
         for match_id, s, _e in self.evidence_matcher(doc):
