@@ -234,3 +234,26 @@ def test_code_name_findings(nlp):
     # a cell line of the same shape is never an agent
     lines = read(nlp, "ALK R1275Q confers resistance to crizotinib in BT474 cells and in KU812 cells.")
     assert {f.drug for f in lines} == {"crizotinib"}
+
+
+# -- a population's alteration named in the sentence before ----------------------------------------------------
+
+def test_carrier_of_an_earlier_sentence(nlp):
+    from miner.extract import get_reader
+    from miner.extract.mechanism import find_carrier
+
+    reader = get_reader(nlp)
+    (sent,) = reader._sentences(nlp("Cells harboring the KRAS G12D mutation were implanted in mice."), 0)
+    mech = find_carrier(sent.units, reader.cues)
+    assert mech is not None and mech.genes == ["KRAS"] and mech.from_next_sentence
+    (plain,) = reader._sentences(nlp("Cells were implanted in mice."), 0)
+    assert find_carrier(plain.units, reader.cues) is None
+    found = read(nlp, "Tumors with KRAS G12D were implanted. The tumors were resistant to cetuximab.")
+    assert [(f.drug, f.effect, f.mechanism_genes) for f in found] == [("cetuximab", "resistance", ["KRAS"])]
+    # the finding's quote is its own sentence; the mechanism's offsets point into the sentence before
+    (f,) = found
+    assert f.sentence == "The tumors were resistant to cetuximab." and f.offsets["mechanism"][1] < 35
+    # two sentences back at most, and never from another paragraph
+    far = "Tumors with KRAS G12D were implanted. They grew. Mice were treated. The tumors were resistant to cetuximab."
+    assert read(nlp, far) == []
+    assert read(nlp, "Tumors with KRAS G12D were implanted.\nThe tumors were resistant to cetuximab.") == []

@@ -56,6 +56,7 @@ def test_grammar_roles_name_the_classes_code_uses():
         (lambda d: d["rules"][0]["examples"][0].update(effect="resistance"), "not one the rule reads"),
         (lambda d: d["rules"].append(dict(d["rules"][0])), "name missing or repeated"),
         (lambda d: d["rules"][0].update(kind="sometimes"), "kind"),
+        (lambda d: d["rules"][0].update(mechanism="anywhere"), "mechanism 'anywhere' not in"),
     ],
 )
 def test_bad_grammar_is_reported_naming_the_rule(change, message):

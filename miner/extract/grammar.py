@@ -65,6 +65,8 @@ NEGATED_EFFECT: dict[str, str | None] = {
     "resistance": None,
 }
 #: Named rule constraints (implemented in :mod:`miner.extract.constraints`).
+#: where a rule's mechanism may come from (Rule.mechanism)
+MECHANISM_SOURCES = ("", "antecedent")
 CONSTRAINTS = ("within_class", "coordinated_roles", "one_direction")
 _NAME = re.compile(r"^[A-Z][A-Z_]*$")
 
@@ -100,6 +102,9 @@ class Rule:
     effect_by_cue: dict[str, str] = field(default_factory=dict)
     effect_by_sentence: dict[str, str] = field(default_factory=dict)
     constraints: tuple[str, ...] = ()
+    #: where a pattern without GENE:mech finds its mechanism: "" (the sentence, then an anaphoric next sentence)
+    #: or "antecedent" (also the carrier named in the two sentences before, within the block; none: no finding)
+    mechanism: str = ""
     comment: str = ""
     examples: list[Example] = field(default_factory=list)
     counter_examples: list[str] = field(default_factory=list)
@@ -202,7 +207,10 @@ def parse(data: dict[str, Any], digest: str = "") -> Grammar:
             effect_by_cue=dict(entry.get("effect_by_cue", {}) or {}),
             effect_by_sentence=dict(entry.get("effect_by_sentence", {}) or {}),
             constraints=constraints, comment=str(entry.get("comment", "") or ""),
+            mechanism=str(entry.get("mechanism", "") or ""),
         )
+        if rule.mechanism not in MECHANISM_SOURCES:
+            problems.append(f"{where}: mechanism {rule.mechanism!r} not in {', '.join(map(repr, MECHANISM_SOURCES))}")
         if not rule.effects or any(e not in EFFECTS for e in rule.effects):
             problems.append(f"{where}: needs effect(s) from {', '.join(EFFECTS)}")
         if rule.kind not in KINDS:

@@ -211,6 +211,32 @@ def mechanism_list(units: list[Unit], g: int) -> list[int]:
     return [k for k in members if not (k - 1 in members and units[k - 1].unit == "GENE")]
 
 
+#: words that make a gene mention the carrier's alteration ("cells having PTEN loss", "KRAS G12D mutation")
+_ALTERED = frozenset(
+    "mutation mutations mutant mutated amplification amplified loss deletion deleted fusion fusions rearrangement "
+    "rearranged overexpression overexpressing variant variants insertion substitution translocation".split()
+)
+
+
+def find_carrier(units: list[Unit], cues: CueLexicon) -> Mechanism | None:
+    """The alteration a sentence says its population carries, for a later sentence about that population
+    ("A xenograft was established with cells having PTEN loss. The xenograft was resistant to docetaxel.").
+
+    A variant or fusion mention is an alteration by itself; a gene counts with an alteration word next to it.
+    The first such mention wins (the carrier is introduced before anything else is said about it).
+    """
+    for k, u in enumerate(units):
+        if u.unit != "GENE" or u.mention is None:
+            continue
+        near = {units[j].text.lower() for j in (k - 1, k + 1) if 0 <= j < len(units)}
+        words = set(u.text.lower().replace("-", " ").split())
+        if u.mention.label == "VARIANT" or (near | words) & _ALTERED:
+            mech = _make(units, k, cues)
+            mech.from_next_sentence = True  # not stated in the finding's own sentence
+            return mech
+    return None
+
+
 def from_gene_unit(units: list[Unit], g: int, cues: CueLexicon) -> Mechanism:
     """The mechanism named by a pattern's ``GENE:mech`` element."""
     return _make(units, g, cues)

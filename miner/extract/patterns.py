@@ -71,6 +71,8 @@ class RelationPattern:
     effect_by_sentence: dict[str, str] = field(default_factory=dict)
     #: named constraints (registered in :mod:`miner.extract.constraints`) every match must pass
     constraints: tuple[str, ...] = ()
+    #: "antecedent": the mechanism may be the carrier named just before (grammar Rule.mechanism)
+    mechanism: str = ""
     sequences: list[list[Element]] = field(default_factory=list)
 
 
@@ -154,6 +156,7 @@ def compile_rules(grammar: "Grammar") -> list[RelationPattern]:
             effect_by_cue=dict(rule.effect_by_cue),
             effect_by_sentence=dict(rule.effect_by_sentence),
             constraints=rule.constraints,
+            mechanism=rule.mechanism,
         )
         for text in rule.patterns:
             for seq in _expand(text, grammar.macros):

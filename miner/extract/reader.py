@@ -24,7 +24,7 @@ from miner.extract.combinations import Agent, expand_agents
 from miner.extract.celllines import DrugName
 from miner.extract.cues import CueLexicon, load_cues
 from miner.extract.grammar import Grammar, load_grammar
-from miner.extract.mechanism import Mechanism, find_in_next, find_in_sentence, from_gene_unit, mechanism_list
+from miner.extract.mechanism import Mechanism, find_carrier, find_in_next, find_in_sentence, from_gene_unit, mechanism_list
 from miner.extract.codenames import code_name_tokens
 from miner.extract.mentions import Mention, Resolver, default_resolver, mention_from_ent
 from miner.extract.patterns import (
@@ -227,21 +227,22 @@ class Reader:
         return out
 
     # -- matching ---------------------------------------------------------------
-    def _readings(self, sent: _Sentence, nxt: _Sentence | None, memory: ctx.DocMemory) -> list[_Reading]:
+    def _readings(self, sent: _Sentence, nxt: _Sentence | None, memory: ctx.DocMemory,
+                  before: list[_Sentence] | None = None) -> list[_Reading]:
         units = sent.units
         if not any(u.unit == "DRUG" for u in units):
             return []
         udoc = units_doc(units, self.nlp.vocab, self.oncology_only)
         readings: list[_Reading] = []
         for rp, roles in self.patterns.matches(udoc, present_features(units)):
-            reading = self._read_match(rp, roles, units, nxt, memory)
+            reading = self._read_match(rp, roles, units, nxt, memory, before or [])
             if reading is not None:
                 readings.append(reading)
         return readings
 
     def _read_match(
         self, rp: RelationPattern, roles: dict[str, int], units: list[Unit], nxt: _Sentence | None,
-        memory: ctx.DocMemory,
+        memory: ctx.DocMemory, before: list[_Sentence],
     ) -> _Reading | None:
         """A match read in fixed steps: effect, vetoes, negation, arguments, constraints, mechanism."""
         trigger = roles.get("cue", roles["drug"])
@@ -261,6 +262,11 @@ class Reader:
             mechanisms = [from_gene_unit(units, k, self.cues) for k in mechanism_list(units, roles["mech"])]
         else:
             mech = self._mechanism(roles, units, trigger, effect, nxt)
+            if mech is None and rp.mechanism == "antecedent":
+                # the population's alteration named just before ("cells having PTEN loss. The xenograft was ...")
+                mech = next((c for b in reversed(before) if (c := find_carrier(b.units, self.cues))), None)
+                if mech is None:
+                    return None
             mechanisms = [mech] if mech is not None else []
         return _Reading(rp, effect, negated, trigger, pairs, mechanisms, match.anaphora, match.mirror)
 
@@ -356,7 +362,8 @@ class Reader:
         findings: list[Finding] = []
         for idx, sent in enumerate(sents):
             nxt = sents[idx + 1] if idx + 1 < len(sents) else None
-            readings = self._readings(sent, nxt, memory)
+            before = [sents[j] for j in (idx - 2, idx - 1) if j >= 0 and blocks[j] == blocks[idx]]
+            readings = self._readings(sent, nxt, memory, before)
             if readings:
                 evidence = _scoped(levels, blocks, idx) or "unknown"
                 cancer = _scoped(cancers, blocks, idx) or memory.cancer
