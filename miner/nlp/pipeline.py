@@ -101,7 +101,7 @@ class MergeNer:
     """
 
     def __init__(self, prefer_gene: bool = True) -> None:
-        from miner.nlp.lexicon import load_lexicon
+        from miner.lexicon import load_lexicon
 
         self.lexicon = load_lexicon()
         self.prefer_gene = prefer_gene

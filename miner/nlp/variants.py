@@ -40,7 +40,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from miner.nlp.extensions import register_extensions
-from miner.nlp.lexicon import Lexicon, load_lexicon
+from miner.lexicon import Lexicon, load_lexicon
 from miner.nlp.spans import Policy, covers, place_spans
 
 LABEL = "VARIANT"
