@@ -20,7 +20,7 @@ GENES = ["KEAP1", "EGFR", "AR-V7", "ABCB1", "HER2", "MET", "PTEN", "BRCA2"]
 @pytest.fixture(scope="module")
 def nlp():
     import miner.nlp.drug_linker  # noqa: F401  (registers the factory)
-    from miner.nlp.training.tokenizer import miner_tokenizer
+    from miner.nlp.tokenizer import miner_tokenizer
 
     nlp = spacy.blank("en")
     nlp.tokenizer = miner_tokenizer(nlp)

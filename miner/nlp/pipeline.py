@@ -34,9 +34,9 @@ from miner.config import REPO_ROOT
 from miner.errors import MinerError
 from miner.nlp import ensemble  # noqa: F401  (registers the miner_ner_vote factory of the ner_cdr package)
 from miner.nlp.extensions import register_extensions
+from miner.nlp.spans import NER_GROUP_PREFIX
 
 DEFAULT_MODELS_DIR = REPO_ROOT / "models"
-NER_GROUP_PREFIX = "ner:"
 #: Longest text processed as one document (spaCy's default ``Language.max_length``).
 MAX_CHARS = 1_000_000
 # scispacy's tokenizer regexes trigger a Python FutureWarning on compile (not actionable here).
@@ -156,14 +156,14 @@ def add_rule_components(nlp: Language) -> Language:
 
 def tokenizer_pipeline() -> Language:
     """A blank English pipeline with the models' tokenizer (scispacy rules + miner's infixes), cached."""
-    from miner.nlp.training.tokenizer import scispacy_nlp
+    from miner.nlp.tokenizer import scispacy_nlp
 
     return scispacy_nlp()
 
 
 def rules_only_pipeline() -> Language:
     """Tokenizer + rule components, without any statistical model (tests, lexicon evaluation)."""
-    from miner.nlp.training.tokenizer import miner_tokenizer
+    from miner.nlp.tokenizer import miner_tokenizer
 
     nlp = spacy.blank("en")
     nlp.tokenizer = miner_tokenizer(nlp)
