@@ -675,7 +675,7 @@ def test_cancer_keeps_an_elliptical_list_that_shares_the_head_noun(nlp):
 
 
 def test_cancer_list_items_are_sites_not_clause_words_or_other_mentions():
-    from miner.extract.context import cancer_in
+    from miner.extract.context.cancer import cancer_in
     from miner.extract.mentions import Mention
 
     def cancer(text: str, disease: str, drug: str = "") -> str:

@@ -236,7 +236,8 @@ def extract_docs(
     were yielded (for progress bars and batched saving), including documents that
     yield nothing. ``reader`` replaces the pipeline's default reader (e.g. one restricted to some rules).
     """
-    from miner.extract.context import DocMemory, SectionIndex
+    from miner.extract.context.memory import DocMemory
+    from miner.extract.context.sections import SectionIndex
     from miner.extract.mentions import drug_abbreviations
     from miner.extract.tables import read_tables
 

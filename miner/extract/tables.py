@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 
 from miner.extract import findings as build
-from miner.extract.context import evidence_level
+from miner.extract.context.evidence import evidence_level
 from miner.extract.cues import CueLexicon
 from miner.extract.mechanism import mechanism_type
 from miner.extract.mentions import Resolver
