@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable, Protocol, TypeVar
 
 from miner.extract.prefilter import Prefilter, rough_sentences
+from miner.extract.run import WHOLE_DOC_LIMIT
 from miner.lexicon.ngrams import longest_matches, prefix_grow
 from miner.lexicon.normalize import DASH_CLASS
 
@@ -90,8 +91,6 @@ class Triage:
     """The document-level decision (see the module docstring); built from a reader's prefilter."""
 
     def __init__(self, prefilter: Prefilter, oncology_only: bool = True, whole_doc_limit: int | None = None) -> None:
-        from miner.extract import WHOLE_DOC_LIMIT
-
         self.prefilter = prefilter
         self.resolver = prefilter.resolver
         self.oncology_only = oncology_only
