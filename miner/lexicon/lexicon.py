@@ -237,7 +237,9 @@ class Lexicon:
         Lets the matcher stop growing an n-gram as soon as no synonym can still match (binary search in the
         sorted key lists), which keeps matching cost close to linear in the text length.
         """
-        return _has_prefix(self._match_sorted, candidate.lowered) or _has_prefix(self._match_exact_sorted, candidate.exact)
+        return _has_prefix(self._match_sorted, candidate.lowered) or _has_prefix(
+            self._match_exact_sorted, candidate.exact
+        )
 
     def members(self, id: str) -> frozenset[str]:
         """Drug ids covered by a class or regimen; ``{id}`` for a drug; empty for an unknown id."""
