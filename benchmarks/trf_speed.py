@@ -46,7 +46,7 @@ def main() -> None:
     from miner.config import REPO_ROOT, SHARED_DIR
     from miner.nlp.training.conllu import open_text
     from miner.nlp.training.ner_data import PUBTATOR_LABELS, make_ner_doc, parse_pubtator
-    from miner.nlp.training.tokenizer import scispacy_nlp, tokenize
+    from miner.nlp.tokenizer import scispacy_nlp, tokenize
     from miner.nlp.transformer.checkpoint import SIZES, save_random_bert
 
     torch.set_num_threads(args.threads)

@@ -160,7 +160,7 @@ def agent_key(name: str, ids: Iterable[str]) -> str:
     unique = sorted({i.strip() for i in ids if i and i.strip()})
     if unique:
         return "+".join(unique)
-    from miner.nlp.normalize import key  # pure string functions, no NLP models
+    from miner.lexicon.normalize import key  # pure string functions, no NLP models
 
     k = key(name)
     return f"name:{k}" if k else ""

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from miner.nlp.lexicon import LexEntry
-from miner.nlp.normalize import key, singular_keys
+from miner.lexicon import LexEntry
+from miner.lexicon.normalize import key, singular_keys
 from miner.schema import Finding
 
 _DRUGS = {

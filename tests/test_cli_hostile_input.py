@@ -21,7 +21,8 @@ import miner.extract as extract_pkg
 from miner.cli.main import app
 from miner.corpus.document import Document
 from miner.corpus.store import CorpusStore
-from miner.extract.mentions import _ABBREV, drug_abbreviations
+from miner.extract.mentions import drug_abbreviations
+from miner.lexicon.abbreviations import DEFINITION
 from miner.schema import Finding
 
 runner = CliRunner()
@@ -41,7 +42,7 @@ def test_abbrev_pattern_matches_as_before_on_random_text() -> None:
     alphabet = list("aA1-/+ \u2010();,\n\t.") + ["AB", "  ", "ENZA", "enzalutamide"]
     for _ in range(20_000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
-        assert _matches(_ABBREV, text) == _matches(OLD_ABBREV, text), repr(text)
+        assert _matches(DEFINITION, text) == _matches(OLD_ABBREV, text), repr(text)
 
 
 PATHOLOGICAL = {
@@ -61,7 +62,7 @@ PATHOLOGICAL = {
 def test_abbrev_pattern_is_linear_on_pathological_text(name: str) -> None:
     text = PATHOLOGICAL[name]
     start = time.perf_counter()
-    n = sum(1 for _ in _ABBREV.finditer(text))
+    n = sum(1 for _ in DEFINITION.finditer(text))
     assert time.perf_counter() - start < 5, name  # linear: well under 0.1 s; before: a minute to a quarter hour
     assert n == (10_000 if name == "abbreviations" else 0)
 
@@ -103,7 +104,7 @@ def test_annotate_nested_parentheses_and_dense_abbreviations_stay_small() -> Non
     import resource
 
     from miner.cli.nlp import annotate_text
-    from miner.nlp.lexicon import load_lexicon
+    from miner.lexicon import load_lexicon
     from miner.nlp.pipeline import rules_only_pipeline
 
     nlp = rules_only_pipeline()

@@ -27,7 +27,7 @@ from miner.extract.relation.component import GOLD_KEY, RELATIONS_KEY, Relation
 from miner.extract.relation.data import SourceDoc, agent_matches, label_candidates, training_doc
 from miner.extract.relation.model import DD_EFFECTS, N_FEATURES, build_instance_tensor
 from miner.nlp.extensions import register_extensions
-from miner.nlp.training.tokenizer import miner_tokenizer
+from miner.nlp.tokenizer import miner_tokenizer
 
 register_extensions()
 

@@ -20,7 +20,7 @@ GENES = ["KEAP1", "EGFR", "AR-V7", "ABCB1", "HER2", "MET", "PTEN", "BRCA2"]
 @pytest.fixture(scope="module")
 def nlp():
     import miner.nlp.drug_linker  # noqa: F401  (registers the factory)
-    from miner.nlp.training.tokenizer import miner_tokenizer
+    from miner.nlp.tokenizer import miner_tokenizer
 
     nlp = spacy.blank("en")
     nlp.tokenizer = miner_tokenizer(nlp)
@@ -675,7 +675,7 @@ def test_cancer_keeps_an_elliptical_list_that_shares_the_head_noun(nlp):
 
 
 def test_cancer_list_items_are_sites_not_clause_words_or_other_mentions():
-    from miner.extract.context import cancer_in
+    from miner.extract.context.cancer import cancer_in
     from miner.extract.mentions import Mention
 
     def cancer(text: str, disease: str, drug: str = "") -> str:

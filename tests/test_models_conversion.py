@@ -17,7 +17,8 @@ from miner.nlp.training.ner_data import (
     parse_iob,
     parse_pubtator,
 )
-from miner.nlp.training.tokenizer import guess_spaces, scispacy_nlp, tokenize
+from miner.nlp.tokenizer import scispacy_nlp, tokenize
+from miner.nlp.training.tokenizer import guess_spaces
 
 EWT = """# newdoc id = x
 # text = He did not take the drug in 2010.

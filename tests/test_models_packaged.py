@@ -12,7 +12,7 @@ import pytest
 import spacy
 
 from miner.nlp.training.registry import MODELS
-from miner.nlp.training.tokenizer import tokenize
+from miner.nlp.tokenizer import tokenize
 
 TEXT = "Patients were treated with cisplatin and developed severe nephrotoxicity. Mutations in EGFR and KRAS were found."
 

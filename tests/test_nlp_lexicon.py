@@ -11,7 +11,7 @@ import pytest
 from miner.config import SHARED_DIR
 from miner.errors import MinerError
 from miner.nlp import LexEntry, Lexicon, load_lexicon
-from miner.nlp.lexicon import LEXICON_DIR
+from miner.lexicon import LEXICON_DIR
 
 FLUOROURACIL, OXALIPLATIN, LEUCOVORIN = "DB00544", "DB00526", "DB00650"
 GEFITINIB, ERLOTINIB, OSIMERTINIB, TRASTUZUMAB, TDM1 = "DB00317", "DB00530", "DB09330", "DB00072", "DB05773"
@@ -126,9 +126,9 @@ def test_normalize_gene_unknown(lex: Lexicon, text: str) -> None:
 def test_ambiguous_acronyms_are_lookup_only(lex: Lexicon) -> None:
     """"AC" (adenocarcinoma?) and "EC" are regimens for lookup, but never matched in free text."""
     assert lex.lookup("AC").id == "regimen:ac"
-    assert lex.match_id("AC", "ac") is None
-    assert lex.match_id("EC", "ec") is None
-    assert lex.match_id("FOLFOX", "folfox") == "regimen:folfox"
+    assert lex.match_id("AC") is None
+    assert lex.match_id("EC") is None
+    assert lex.match_id("FOLFOX") == "regimen:folfox"
 
 
 def test_load_lexicon_is_cached() -> None:
@@ -198,7 +198,7 @@ def test_build_rejects_unknown_curated_drug(tmp_path: Path, monkeypatch: pytest.
     ],
 )
 def test_strip_salt_keeps_drug_names_only(name: str, base: str | None) -> None:
-    from miner.nlp.normalize import strip_salt
+    from miner.lexicon.normalize import strip_salt
 
     assert strip_salt(name) == base
 

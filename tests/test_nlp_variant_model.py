@@ -132,7 +132,7 @@ def test_no_variant_in_plain_clinical_text(full: Language) -> None:
 def _stand_in(combine: str) -> Language:
     import miner.nlp.pipeline  # noqa: F401  (registers miner_stash_ents / miner_merge_ner)
     from miner.nlp.pipeline import add_rule_components
-    from miner.nlp.training.tokenizer import miner_tokenizer
+    from miner.nlp.tokenizer import miner_tokenizer
 
     nlp = spacy.blank("en")
     nlp.tokenizer = miner_tokenizer(nlp)
@@ -174,7 +174,7 @@ def test_patterns_first_keeps_pattern_spans() -> None:
 def test_model_span_takes_a_gene_only_when_it_strictly_covers_it() -> None:
     import miner.nlp.pipeline  # noqa: F401
     from miner.nlp.pipeline import add_rule_components
-    from miner.nlp.training.tokenizer import miner_tokenizer
+    from miner.nlp.tokenizer import miner_tokenizer
 
     nlp = spacy.blank("en")
     nlp.tokenizer = miner_tokenizer(nlp)

@@ -91,7 +91,7 @@ def encoder(workdir: Path) -> Path:
 def ner_package(workdir: Path, encoder: Path) -> Path:
     """configs/ner_cdr_trf.cfg trained for 12 steps on six sentences (a high learning rate so that it fits them),
     packaged into workdir/models/ner_cdr_trf beside links to the repository's core and CNN gene packages."""
-    from miner.nlp.training.tokenizer import scispacy_nlp
+    from miner.nlp.tokenizer import scispacy_nlp
     from miner.nlp.transformer.train import package_ner
 
     nlp = scispacy_nlp()

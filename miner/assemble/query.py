@@ -17,7 +17,7 @@ import pandas as pd
 from miner.assemble.statements import Assembly, Normalizer, Statement, display_name
 from miner.errors import MinerError
 from miner.evaluate import LexiconLike, default_lexicon, resolve_name
-from miner.nlp.normalize import key as name_key
+from miner.lexicon.normalize import key as name_key
 
 #: How a statement's side relates to the agent asked about, best first.
 MATCHES = ("exact", "combination", "class member", "via class")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import typer
 from rich.console import Console
 
-from miner.cli.main import existing_store
+from miner.cli.common import existing_store
 from miner.config import GOLD_DIR
 from miner.errors import MinerError
 

@@ -37,7 +37,7 @@ err_console = Console(stderr=True)
 
 def _store(ctx: typer.Context):  # -> CorpusStore (imported lazily: keeps `miner --help` fast)
     """The store of ``--db`` for commands that write to it (created if missing)."""
-    from miner.cli.main import settings
+    from miner.cli.common import settings
     from miner.corpus import CorpusStore
 
     return CorpusStore(settings(ctx).db)
@@ -71,7 +71,7 @@ def import_command(
 
     A damaged file (truncated gzip, malformed XML, a record cut short, unknown format, NUL characters, annotations whose offsets do not match the text) is rejected whole, with the position of the damage; the other files are still imported. A tar archive is one unit. Re-importing is idempotent. Exit code 1 if any file failed. Another import writing to the same store is waited for.
     """
-    from miner.cli.main import settings
+    from miner.cli.common import settings
     from miner.corpus import import_paths
 
     if not paths:
@@ -152,7 +152,7 @@ def stats_command(
     as_json: bool = typer.Option(False, "--json", help="Print JSON (key `documents` = live documents)."),
 ) -> None:
     """Corpus counts: live and deleted documents, with/without abstract, by source, last refresh per query."""
-    from miner.cli.main import existing_store, settings  # a read command: no store is an error, never created
+    from miner.cli.common import existing_store, settings  # a read command: no store is an error, never created
 
     with existing_store(ctx) as store:
         stats = store.stats()
@@ -180,7 +180,7 @@ def show_command(
     """Show one document: metadata and the text later stages read."""
     if doc_id.isdigit():
         doc_id = f"pmid:{doc_id}"
-    from miner.cli.main import existing_store
+    from miner.cli.common import existing_store
 
     with existing_store(ctx) as store:
         doc = store.get(doc_id)

@@ -72,7 +72,7 @@ def add_refresh_command(corpus_app: typer.Typer) -> None:
 
         Each batch is committed together with its progress, so after Ctrl-C, a kill or a network failure the same command continues where it stopped. Records a search lists but PubMed does not serve (after refetches) are recorded and fetched by the next run; until then the run exits with code 1.
         """
-        from miner.cli.main import settings as get_settings
+        from miner.cli.common import settings as get_settings
         from miner.corpus.entrez import EntrezClient
         from miner.corpus.refresh import (
             Refresher,

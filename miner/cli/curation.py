@@ -11,7 +11,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from miner.cli.main import existing_store
+from miner.cli.common import existing_store
 from miner.config import REPO_ROOT
 
 #: Messages go to stderr: with ``--out -`` stdout carries the export itself.

@@ -75,7 +75,7 @@ def extract_command(
         console.print(f"{n} finding(s) from {text} -> {out}", markup=False, highlight=False)
         return
 
-    from miner.cli.main import existing_store, settings
+    from miner.cli.common import existing_store, settings
     from miner.extract.store import ExtractInterrupted, extract_store
 
     db = settings(ctx).db

@@ -219,7 +219,7 @@ def reconcile_command(
     from miner.evaluate import reconcile, write_report
     from miner.evaluate.sources import load_findings
 
-    from miner.cli.main import existing_store, settings
+    from miner.cli.common import existing_store, settings
 
     if report is not None and report.suffix.lower() not in (".md", ".html", ".json"):
         raise MinerError(f"--report {report}: use a .md, .html or .json file name")

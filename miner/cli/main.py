@@ -54,26 +54,6 @@ def _global_options(
     ctx.obj = Settings.load(db=db)
 
 
-def settings(ctx: typer.Context) -> Settings:
-    """The settings resolved by the global callback (for use inside commands)."""
-    obj = ctx.find_root().obj
-    return obj if isinstance(obj, Settings) else Settings.load()
-
-
-def existing_store(ctx: typer.Context):  # -> CorpusStore, imported lazily to keep `miner --help` fast
-    """The corpus store of ``--db`` for commands that read it; a clear error when there is none yet."""
-    from miner.corpus.store import CorpusStore
-
-    db = settings(ctx).db
-    if not Path(db).parent.is_dir():  # a mistyped --db / MINER_DB: say so rather than create anything
-        raise MinerError(f"{db}: no corpus store yet: its directory {Path(db).parent} does not exist "
-                         "(check --db or MINER_DB)")
-    if not Path(db).is_file():
-        raise MinerError(f"{db}: no corpus store yet (import documents with `miner corpus import` or run "
-                         "`miner run`, or pass --db)")
-    return CorpusStore(db)
-
-
 def _register_all() -> None:
     from miner.cli import ask, corpus, curation, extract, gold, models, nlp, pipeline, rules
 

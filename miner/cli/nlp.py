@@ -142,7 +142,7 @@ def annotate(
             f"text is {len(content):,} characters; annotate reads at most {MAX_CHARS:,} "
             "(for longer texts: `miner corpus add-text FILE --id NAME`, then `miner extract --doc-id text:NAME`)"
         )
-    from miner.nlp.lexicon import load_lexicon
+    from miner.lexicon import load_lexicon
     from miner.nlp.pipeline import load, rules_only_pipeline
 
     with err_console.status("loading the NLP pipeline..."):

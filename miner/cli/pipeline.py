@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from miner.cli.main import existing_store, settings
+from miner.cli.common import existing_store, settings
 from miner.config import GOLD_DIR, REVIEWS_DIR
 
 console = Console(stderr=True)

@@ -38,7 +38,7 @@ def scale_command(
 
     Each shard (a file, or --shard-records records of one) is imported and extracted by one Dask task into its own store under --work-dir; finished inputs are merged into --db in input order, so revisions and DeleteCitation resolve as `miner corpus import` would, and findings are stored once. Rerunning skips finished shards and redoes failed or half-written ones.
     """
-    from miner.cli.main import settings
+    from miner.cli.common import settings
     from miner.scale import ScaleOptions, run_scale
 
     if workers is not None and scheduler:

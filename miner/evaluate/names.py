@@ -4,7 +4,7 @@ Gold rows and predictions write drugs as they appear in text ("T–DM1",
 "trastuzumab+pertuzumab", "EGFR-TKIs").  Linking (``miner gold link``) and the
 matcher must agree on how such a string becomes ids, so both use
 :func:`resolve_name` and :func:`agent`.  The lexicon itself lives in
-:mod:`miner.nlp.lexicon`; this module only needs its small interface
+:mod:`miner.lexicon`; this module only needs its small interface
 (:class:`LexiconLike`), which lets tests inject a tiny table.
 """
 
@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any, Iterable, Protocol, Sequence
 
-from miner.errors import MinerError
-from miner.nlp.normalize import key, singular_keys
+from miner.lexicon.compounds import WRITTEN, split_compound, split_shared_tail
+from miner.lexicon.normalize import key, singular_keys, unify_dashes
 
 
 class LexiconLike(Protocol):
-    """The part of :class:`miner.nlp.lexicon.Lexicon` the evaluation stage relies on."""
+    """The part of :class:`miner.lexicon.Lexicon` the evaluation stage relies on."""
 
     def lookup(self, text: str) -> Any | None: ...  # LexEntry(id, name, kind, synonyms, members, parents)
 
@@ -33,15 +33,12 @@ class LexiconLike(Protocol):
 
 
 def default_lexicon() -> LexiconLike:
-    """The project's drug lexicon (:func:`miner.nlp.lexicon.load_lexicon`)."""
-    try:
-        from miner.nlp.lexicon import load_lexicon
-    except ImportError as exc:
-        raise MinerError(f"the drug lexicon (miner.nlp.lexicon) is not available: {exc}") from exc
+    """The project's drug lexicon (:func:`miner.lexicon.load_lexicon`)."""
+    from miner.lexicon import load_lexicon
+
     return load_lexicon()
 
 
-_DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d"), "-")
 #: Words that say "a treatment" without naming a different agent ("osimertinib therapy").
 _GENERIC_TAIL = re.compile(
     r"(?:\s+|-)(?:(?:mono|chemo)?(?:therapy|therapies)|treatments?|alone|regimens?|drugs?|agents?|based(?: chemotherapy| regimens?)?)$",
@@ -58,16 +55,11 @@ _GENERIC_HEAD = re.compile(
 _GLUED_GENERATION = re.compile(r"\b(first|second|third|fourth)(generation)\b", re.IGNORECASE)
 _ACTION_TAIL = re.compile(r"\s+(?:inhibition|blockade)$", re.IGNORECASE)
 _PAREN = re.compile(r"^(.*?)\s*\(([^()]+)\)\s*$")
-#: Separators of a combination given together: "X plus Y", "X + Y", "X and Y", "X with Y", "X, Y".
-_COMBO_SPLIT = re.compile(
-    r"\s*\+\s*|\s*,\s*(?:and\s+|plus\s+)?|\s+(?:in\s+combination\s+with|combined\s+with|plus|and|with)\s+",
-    re.IGNORECASE,
-)
 
 
 def clean(text: str) -> str:
     """Unicode-normalised, single-spaced, ASCII dashes: the form every comparison starts from."""
-    text = unicodedata.normalize("NFKC", text).translate(_DASHES)
+    text = unify_dashes(unicodedata.normalize("NFKC", text))
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -97,7 +89,7 @@ def name_variants(name: str) -> list[str]:
 def surface_keys(text: str) -> frozenset[str]:
     """Case-, dash- and space-insensitive keys of a name, singular forms included ("T–DM1" == "TDM1").
 
-    The lexicon's own key (:func:`miner.nlp.normalize.key`), so both sides normalise alike.
+    The lexicon's own key (:func:`miner.lexicon.normalize.key`), so both sides normalise alike.
     """
     k = key(text)
     return frozenset({k, *singular_keys(k)}) - {""}
@@ -172,17 +164,8 @@ def _lookup(name: str, lexicon: LexiconLike) -> Any | None:
 
 def split_combination(name: str) -> list[str]:
     """Parts of a combination written as one string ("X plus Y", "X+Y", "X and Y", "X, Y")."""
-    parts = [p.strip(" ;") for p in _COMBO_SPLIT.split(clean(name))]
+    parts = [p.strip(" ;") for p in split_compound(clean(name), WRITTEN)]
     return [p for p in parts if p]
-
-
-def _split_slash(name: str) -> list[str]:
-    """ "BRAF/MEK inhibitors" -> ["BRAF inhibitors", "MEK inhibitors"] (the tail is shared)."""
-    m = re.fullmatch(r"([^\s/]+)/([^\s/]+)(\s.*)?", clean(name))
-    if not m:
-        return []
-    tail = m.group(3) or ""
-    return [m.group(1) + tail, m.group(2) + tail]
 
 
 @dataclass(frozen=True)
@@ -213,7 +196,7 @@ def resolve_name(name: str, lexicon: LexiconLike) -> Resolution:
         if entry is not None:
             ids.append(entry.id)
             continue
-        sub = [_lookup(s, lexicon) for s in _split_slash(part)]
+        sub = [_lookup(s, lexicon) for s in split_shared_tail(clean(part))]
         if sub and all(e is not None for e in sub):
             ids.extend(e.id for e in sub)
         else:

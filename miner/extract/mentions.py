@@ -10,15 +10,19 @@ the odd unlinked name.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any, Iterator, Protocol
 
 from spacy.tokens import Span
 
+from miner.lexicon import KIND_LABELS, load_lexicon
+from miner.lexicon.abbreviations import first_definitions, text_definitions
+from miner.lexicon.normalize import HYPHENS
+
 DRUG_LABELS = ("DRUG", "REGIMEN", "DRUG_CLASS")
-_EDGE = "-\u2010\u2011\u2012\u2013 "
+#: What may be glued to the edge of a drug name and belongs to an affix ("gefitinib-" of "gefitinib-resistant").
+_EDGE = HYPHENS + " "
 
 
 @dataclass
@@ -56,7 +60,7 @@ class Resolver(Protocol):
 
 
 class LexiconResolver:
-    """:class:`Resolver` backed by :func:`miner.nlp.lexicon.load_lexicon` (None-safe if absent)."""
+    """:class:`Resolver` backed by :func:`miner.lexicon.load_lexicon` (None-safe if absent)."""
 
     def __init__(self, lexicon: Any | None) -> None:
         self.lexicon = lexicon
@@ -75,14 +79,10 @@ class LexiconResolver:
         """(label and ids of the drug ``text`` names, or None; whether some lexicon name extends ``text``)."""
         if self.lexicon is None or not text:
             return None, False
-        from miner.nlp.normalize import key_splits
-
-        # only synonyms safe in free text (no short codes or common words such as "gold"); the word structure
-        # (spaces, hyphens) is passed so that multi-word names ("HER2-targeted drugs") match too
-        exact, exact_hard, _ = key_splits(text, exact=True)
-        lowered, hard, soft = key_splits(text)
-        extendable = self.lexicon.may_extend(exact, lowered)
-        found = self.lexicon.match_id(exact, lowered, exact_hard, hard, soft)
+        # only synonyms safe in free text (no short codes or common words such as "gold"), matched with the word
+        # structure (spaces, hyphens) of the text so that multi-word names ("HER2-targeted drugs") match too
+        extendable = self.lexicon.may_extend(text)
+        found = self.lexicon.match_id(text)
         entry = self.lexicon.get(found) if found else None
         if entry is None:
             return None, extendable
@@ -108,22 +108,14 @@ class LexiconResolver:
             return ""
 
 
-#: Lexicon entry kinds -> the drug labels the pipeline puts on linked spans.
-KIND_LABELS = {"drug": "DRUG", "regimen": "REGIMEN", "class": "DRUG_CLASS"}
-
-
 def _entry_label_ids(entry: Any) -> tuple[str, list[str]]:
-    """(label, ids) of a :class:`miner.nlp.lexicon.LexEntry`."""
+    """(label, ids) of a :class:`miner.lexicon.LexEntry`."""
     return KIND_LABELS.get(entry.kind, ""), [entry.id]
 
 
 @lru_cache(maxsize=1)
 def default_resolver() -> LexiconResolver:
-    """The project lexicon, if the NLP stage provides one."""
-    try:
-        from miner.nlp.lexicon import load_lexicon  # type: ignore[import-not-found]
-    except ImportError:
-        return LexiconResolver(None)
+    """The project lexicon (:func:`miner.lexicon.load_lexicon`), loaded once."""
     return LexiconResolver(load_lexicon())
 
 
@@ -187,16 +179,6 @@ def mention_from_ent(
     return None
 
 
-#: "long form (SHORT)": the definition pattern of abbreviations (Schwartz & Hearst's starting point): up to five
-#: words joined by single spaces or U+2010, then "(SHORT" closed by ";", "," or ")".
-#: Linear time on any input: a match starts only where a word starts (the lookbehind), words and whitespace are
-#: matched possessively (``++``, ``*+``) and the separators share no character with the words (a "-" is part of a
-#: word, never a separator), so no run of characters can be split two ways.  The previous pattern allowed "-" as
-#: both and backtracked: 130 dashes in a line took over a minute, a 200 KB token without spaces about 15 minutes.
-#: Same matches as before (checked on random strings in tests/test_cli_hostile_input.py).
-_ABBREV = re.compile(r"(?<![\w+\-/])((?:[\w+\-/]++[ \u2010]){0,4}[\w+\-/]++)\s*+\((\w[\w\-]{1,9})[;,)]")
-
-
 def drug_abbreviations(text: str, resolver: Resolver) -> dict[str, tuple[str, list[str], bool]]:
     """Drug abbreviations defined anywhere in a long text: short form -> (label, ids, oncology).
 
@@ -205,18 +187,24 @@ def drug_abbreviations(text: str, resolver: Resolver) -> dict[str, tuple[str, li
     makes it known to the whole document.  The long form's last 1-4 words must
     name a drug and the short form must not itself be an ordinary word.
     """
-    out: dict[str, tuple[str, list[str], bool]] = {}
-    for m in _ABBREV.finditer(text):
-        long_words, short = m.group(1).split(), m.group(2)
-        # abbreviations are capitalised ("ENZA", "T-DM1"); "(12)" or "(n" are citations and counts
-        if short in out or sum(c.isupper() for c in short) < 2:
-            continue
-        for k in range(len(long_words), 0, -1):  # the longest drug name ending the long form
-            name = " ".join(long_words[-k:])
-            found = resolver.drug(name)
-            if found and found[0] in DRUG_LABELS:
-                own = resolver.drug(short)
-                if not own or own == found:
-                    out[short] = (found[0], found[1], resolver.oncology(found[1]))
-                break
-    return out
+
+    def candidates() -> Iterator[tuple[str, object, object | None, tuple[str, list[str]]]]:
+        for long_words, short in text_definitions(text):
+            # abbreviations are capitalised ("ENZA", "T-DM1"); "(12)" or "(n" are citations and counts
+            if sum(c.isupper() for c in short) < 2:
+                continue
+            found = _drug_ending(long_words, resolver)
+            if found is not None:
+                yield short, found, resolver.drug(short), found
+
+    defined = first_definitions(candidates())
+    return {short: (label, ids, resolver.oncology(ids)) for short, (label, ids) in defined.items()}
+
+
+def _drug_ending(words: list[str], resolver: Resolver) -> tuple[str, list[str]] | None:
+    """The longest drug name the words end with (their last 1 to all), else None."""
+    for k in range(len(words), 0, -1):
+        found = resolver.drug(" ".join(words[-k:]))
+        if found and found[0] in DRUG_LABELS:
+            return found
+    return None

@@ -20,8 +20,14 @@ from miner.extract.codenames import code_name_tokens
 from miner.extract.cues import CueLexicon
 from miner.extract.grammar import load_grammar
 from miner.extract.mentions import Resolver
+from miner.lexicon.compounds import split_compound
+from miner.lexicon.ngrams import longest_matches, prefix_grow
 
 MAX_NGRAM = 5
+#: Shortest n-gram looked up.
+MIN_CHARS = 3
+#: Where a single token is cut into parts that may each be a drug ("cisplatin-resistant", "5-FU/LV").
+_PARTS = re.compile(r"[-+/\u2013]")
 #: Rough sentence ends: ., ! or ? followed by space and a capital/digit/bracket, or a line break.
 _SENT_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[])|\n+")
 
@@ -63,26 +69,31 @@ class Prefilter:
         return self._trigger.search(text.lower()) is not None
 
     def has_drug(self, text: str, abbreviations: dict | None = None) -> bool:
+        """Whether a token n-gram of ``text`` (or a part of a hyphenated or slashed token) names a drug."""
         tokens = [t.text for t in self.nlp.tokenizer(text)]
         if abbreviations and any(t in abbreviations for t in tokens):
             return True
         if code_name_tokens(tokens):  # drugs written by sponsor codes, which no lexicon lists
             return True
-        for i in range(len(tokens)):
-            for n in range(1, MAX_NGRAM + 1):
-                if i + n > len(tokens):
-                    break
-                gram = " ".join(tokens[i : i + n])
-                if len(gram) < 3:
-                    continue
-                if self.resolver.drug(gram):
+
+        def lookup(i: int, j: int) -> bool | None:
+            gram = " ".join(tokens[i:j])
+            if len(gram) < MIN_CHARS:
+                return None
+            if self.resolver.drug(gram):
+                return True
+            if j == i + 1 and any(ch in gram for ch in "-+/"):
+                if any(self.resolver.drug(p) for p in split_compound(gram, _PARTS) if len(p) >= MIN_CHARS):
                     return True
-                if n == 1 and any(ch in gram for ch in "-+/"):
-                    if any(self.resolver.drug(p) for p in re.split(r"[-+/\u2013]", gram) if len(p) >= 3):
-                        return True
-                if not self.resolver.may_extend(gram):
-                    break  # no lexicon name starts with this n-gram, so none with a longer one
-        return False
+            return None
+
+        def extends(i: int, j: int) -> bool:
+            # a shorter n-gram is not looked up, but a longer name may start with it ("5" of "5 - FU")
+            gram = " ".join(tokens[i:j])
+            return len(gram) < MIN_CHARS or self.resolver.may_extend(gram)
+
+        matches = longest_matches(len(tokens), prefix_grow(len(tokens), lookup, MAX_NGRAM, extends))
+        return next(matches, None) is not None
 
     def keep(self, text: str, abbreviations: dict | None = None) -> bool:
         """True if this sentence might hold a finding."""

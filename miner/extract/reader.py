@@ -3,8 +3,8 @@
 For each sentence it builds the abstracted unit sequence (:mod:`units`), runs the
 compiled relation patterns (:mod:`patterns`), reads each match's roles, expands
 regimens and lists (:mod:`combinations`), attaches a mechanism (:mod:`mechanism`)
-and the context (:mod:`context`), and returns :class:`miner.schema.Finding`
-objects whose offsets point into the document text.
+and the context (:mod:`context`: negation, evidence, cancer, section, anaphora), and
+returns :class:`miner.schema.Finding` objects whose offsets point into the document text.
 """
 
 from __future__ import annotations
@@ -18,14 +18,18 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from miner.extract import constraints
-from miner.extract import context as ctx
 from miner.extract import findings as build
 from miner.extract.combinations import Agent, expand_agents
 from miner.extract.celllines import DrugName
-from miner.extract.cues import CueLexicon, load_cues
-from miner.extract.grammar import Grammar, load_grammar
-from miner.extract.mechanism import Mechanism, find_carrier, find_in_next, find_in_sentence, from_gene_unit, mechanism_list
+from miner.extract.context.cancer import cancer_in, is_cancer
+from miner.extract.context.evidence import evidence_level
+from miner.extract.context.memory import DocMemory
+from miner.extract.context.modality import attenuated, first_outcome, has_cue, negated_before, states_both_directions
+from miner.extract.context.sections import SectionIndex
 from miner.extract.codenames import code_name_tokens
+from miner.extract.cues import CueLexicon, load_cues
+from miner.extract.grammar import NEGATED_EFFECT, Grammar, load_grammar
+from miner.extract.mechanism import Mechanism, find_carrier, find_in_next, find_in_sentence, from_gene_unit, mechanism_list
 from miner.extract.mentions import Mention, Resolver, default_resolver, mention_from_ent
 from miner.extract.patterns import (
     PatternSet,
@@ -40,13 +44,18 @@ from miner.extract.units import Unit, build_units, gene_alias, units_doc
 from miner.schema import POLARITY, Finding
 
 
+#: The packages whose code decides what the rules extract (context and the lexicon matchers included).
+CODE_PACKAGES = ("miner.extract", "miner.extract.context", "miner.lexicon")
+
+
 @lru_cache(maxsize=1)
 def code_digest() -> str:
     """A digest of the extraction code, so that the reader version follows code changes by itself."""
     h = hashlib.sha1()
-    for f in sorted(resources.files("miner.extract").iterdir(), key=lambda p: p.name):
-        if f.name.endswith(".py"):
-            h.update(f.name.encode() + b"\0" + f.read_bytes())
+    for package in CODE_PACKAGES:
+        for f in sorted(resources.files(package).iterdir(), key=lambda p: p.name):
+            if f.name.endswith(".py"):
+                h.update(f"{package}/{f.name}".encode() + b"\0" + f.read_bytes())
     return h.hexdigest()[:10]
 
 
@@ -105,7 +114,7 @@ def _agent_spans(ents: list[Span], lexicon_spans: list[Span]) -> list[Span]:
 
 def _gene_in_disease(m: Mention, resolver: Resolver) -> Mention:
     """A DISEASE span that names no disease but holds a curated gene ("loss of PTEN expression") is a gene."""
-    if m.kind != "DISEASE" or ctx.is_cancer(m.text):
+    if m.kind != "DISEASE" or is_cancer(m.text):
         return m
     for word in m.text.replace("-", " ").split():
         if gene := gene_alias(word, resolver):
@@ -227,7 +236,7 @@ class Reader:
         return out
 
     # -- matching ---------------------------------------------------------------
-    def _readings(self, sent: _Sentence, nxt: _Sentence | None, memory: ctx.DocMemory,
+    def _readings(self, sent: _Sentence, nxt: _Sentence | None, memory: DocMemory,
                   before: list[_Sentence] | None = None) -> list[_Reading]:
         units = sent.units
         if not any(u.unit == "DRUG" for u in units):
@@ -242,16 +251,16 @@ class Reader:
 
     def _read_match(
         self, rp: RelationPattern, roles: dict[str, int], units: list[Unit], nxt: _Sentence | None,
-        memory: ctx.DocMemory, before: list[_Sentence],
+        memory: DocMemory, before: list[_Sentence],
     ) -> _Reading | None:
         """A match read in fixed steps: effect, vetoes, negation, arguments, constraints, mechanism."""
         trigger = roles.get("cue", roles["drug"])
         effect = self._effect(rp, units, trigger)
         if not effect or self._vetoed(units, roles, trigger):
             return None
-        negated = ctx.negated_before(units, trigger)
+        negated = negated_before(units, trigger)
         if negated:
-            effect = ctx.NEGATED_EFFECT.get(effect) or ""
+            effect = NEGATED_EFFECT.get(effect) or ""
             if not effect:
                 return None
         match = self._arguments(rp, roles, units, memory)
@@ -277,16 +286,16 @@ class Reader:
             return rp.effect
         if rp.effect_by_cue:
             return rp.effect_by_cue.get(units[trigger].cue, "")
-        found = ctx.first_outcome(units, rp.effect_by_sentence)
+        found = first_outcome(units, rp.effect_by_sentence)
         return found[0] if found else ""
 
     @staticmethod
     def _vetoed(units: list[Unit], roles: dict[str, int], trigger: int) -> bool:
         """A weakened trigger ("diminished resistance"), or a mechanism ruled out ("no KIT mutation was found")."""
-        return ctx.attenuated(units, trigger) or ("mech" in roles and ctx.negated_before(units, roles["mech"]))
+        return attenuated(units, trigger) or ("mech" in roles and negated_before(units, roles["mech"]))
 
     def _arguments(
-        self, rp: RelationPattern, roles: dict[str, int], units: list[Unit], memory: ctx.DocMemory
+        self, rp: RelationPattern, roles: dict[str, int], units: list[Unit], memory: DocMemory
     ) -> constraints.Match | None:
         """The drug and prior agents of a match (lists and regimens expanded, anaphors resolved)."""
         drug_i = roles["drug"]
@@ -340,25 +349,25 @@ class Reader:
         doc: Doc,
         doc_id: str,
         base: int = 0,
-        memory: ctx.DocMemory | None = None,
-        sections: ctx.SectionIndex | None = None,
+        memory: DocMemory | None = None,
+        sections: SectionIndex | None = None,
     ) -> list[Finding]:
         """All findings of one parsed Doc whose text starts at ``base`` in the document text."""
-        memory = memory or ctx.DocMemory()
+        memory = memory or DocMemory()
         section_base = 0
         if sections is None:  # offsets of a Doc read on its own are relative to its text
-            sections, section_base = ctx.SectionIndex(doc.text), base
+            sections, section_base = SectionIndex(doc.text), base
         sents = self._sentences(doc, base, memory.abbreviations)
         if not memory.cancer:
             for s in sents:
-                memory.cancer = ctx.cancer_in(s.mentions, s.text, s.start)
+                memory.cancer = cancer_in(s.mentions, s.text, s.start)
                 if memory.cancer:
                     break
         # context is scoped to the statement: its own sentence, then its block (a paragraph or a structured-abstract
         # section: a line of the text), then the text read here
         blocks = [doc.text.count("\n", 0, s.span.start_char) for s in sents]
-        cancers = [ctx.cancer_in(s.mentions, s.text, s.start) for s in sents]
-        levels = [ctx.evidence_level(s.evidence) if s.evidence else "" for s in sents]
+        cancers = [cancer_in(s.mentions, s.text, s.start) for s in sents]
+        levels = [evidence_level(s.evidence) if s.evidence else "" for s in sents]
         findings: list[Finding] = []
         for idx, sent in enumerate(sents):
             nxt = sents[idx + 1] if idx + 1 < len(sents) else None
@@ -382,8 +391,8 @@ class Reader:
 
     def _model_findings(
         self, doc: Doc, doc_id: str, base: int, sents: list[_Sentence], rule_findings: list[Finding],
-        blocks: list[int], cancers: list[str], levels: list[str], memory: ctx.DocMemory,
-        sections: ctx.SectionIndex, section_base: int,
+        blocks: list[int], cancers: list[str], levels: list[str], memory: DocMemory,
+        sections: SectionIndex, section_base: int,
     ) -> list[Finding]:
         """The trained relation component's proposals that no rule read, with the reader's context.
 
@@ -416,14 +425,14 @@ class Reader:
             k = sentence_of(f.offsets["drug"][0])
             # the classifier does not model aims or negation ("were not resistant", "no KEAP1 mutation was found"):
             # in such sentences only the rules, which read their scope, speak
-            if k < 0 or ctx.has_cue(sents[k].units, aim) or ctx.has_cue(sents[k].units, negation):
+            if k < 0 or has_cue(sents[k].units, aim) or has_cue(sents[k].units, negation):
                 continue
             second = key(f.prior_drug_ids, f.prior_drug) if f.prior_drug else "mech:" + ",".join(f.mechanism_genes)
             pair = frozenset({key(f.drug_ids, f.drug), second})
             if (k, pair) in taken or (not f.prior_drug and (k, frozenset({key(f.drug_ids, f.drug), "mech:"})) in taken):
                 continue
             taken.add((k, pair))
-            f.hedged = ctx.has_cue(sents[k].units, hedge)
+            f.hedged = has_cue(sents[k].units, hedge)
             f.evidence_level = _scoped(levels, blocks, k) or "unknown"
             f.cancer = _scoped(cancers, blocks, k) or memory.cancer
             f.section = sections.at(f.offsets["drug"][0] - section_base)
@@ -441,10 +450,10 @@ class Reader:
         evidence: str,
         cancer: str,
     ) -> list[Finding]:
-        if ctx.has_cue(sent.units, self.grammar.classes_with("aim")):
+        if has_cue(sent.units, self.grammar.classes_with("aim")):
             return []  # aims, questions and plans ("to determine whether ...") state no result
-        hedged = ctx.has_cue(sent.units, self.grammar.classes_with("hedge"))
-        bidirectional = ctx.states_both_directions(sent.units, self.grammar.classes_with("bidirectional"))
+        hedged = has_cue(sent.units, self.grammar.classes_with("hedge"))
+        bidirectional = states_both_directions(sent.units, self.grammar.classes_with("bidirectional"))
         # a verbless line ("TABLE 2 | Cross-resistance in CDK4/6-targeted therapies.") names a topic: it states no
         # relation among a class's members
         titled = sent.span.doc.has_annotation("TAG") and not any(t.tag_ in _FINITE for t in sent.span)

@@ -25,10 +25,11 @@ import re
 from dataclasses import dataclass
 
 from miner.extract import findings as build
-from miner.extract.context import evidence_level
+from miner.extract.context.evidence import evidence_level
 from miner.extract.cues import CueLexicon
 from miner.extract.mechanism import mechanism_type
 from miner.extract.mentions import Resolver
+from miner.lexicon.ngrams import longest_matches, prefix_grow
 from miner.schema import Finding
 
 RULE = "table_sequence_row"
@@ -92,21 +93,15 @@ class _Name:
 
 def drug_names(cell: str, offset: int, resolver: Resolver) -> list[_Name]:
     """Drug, regimen and class names in a table cell, longest first, left to right."""
-    words = [(m.group(), m.start()) for m in re.finditer(r"[^\s,;()]+", cell)]
+    words = [m.span() for m in re.finditer(r"[^\s,;()]+", cell)]
+
+    def lookup(i: int, j: int) -> tuple[str, list[str]] | None:
+        return resolver.drug(cell[words[i][0] : words[j - 1][1]])
+
     out: list[_Name] = []
-    i = 0
-    while i < len(words):
-        for n in range(min(MAX_NAME_WORDS, len(words) - i), 0, -1):
-            first, last = words[i], words[i + n - 1]
-            start, end = first[1], last[1] + len(last[0])
-            found = resolver.drug(cell[start:end])
-            if found is not None:
-                label, ids = found
-                out.append(_Name(cell[start:end], offset + start, offset + end, label, ids, resolver.oncology(ids)))
-                i += n
-                break
-        else:
-            i += 1
+    for i, j, (label, ids) in longest_matches(len(words), prefix_grow(len(words), lookup, MAX_NAME_WORDS)):
+        start, end = words[i][0], words[j - 1][1]
+        out.append(_Name(cell[start:end], offset + start, offset + end, label, ids, resolver.oncology(ids)))
     return out
 
 

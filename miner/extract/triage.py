@@ -26,9 +26,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable, Iterator, Protocol, TypeVar
+from typing import TYPE_CHECKING, Iterable, Protocol, TypeVar
 
 from miner.extract.prefilter import Prefilter, rough_sentences
+from miner.extract.run import WHOLE_DOC_LIMIT
+from miner.lexicon.ngrams import longest_matches, prefix_grow
+from miner.lexicon.normalize import DASH_CLASS
 
 if TYPE_CHECKING:  # pragma: no cover
     from miner.extract.reader import Reader
@@ -42,7 +45,7 @@ _WORD = re.compile(r"[^\W_]+")
 #: What may stand between two words of one name: spaces, hyphens and dashes, "+", "/", apostrophes, brackets and
 #: commas ("5-fluorouracil", "T-DM1", "nab-paclitaxel", "cis-diamminedichloroplatinum(II)"), at most 3 characters,
 #: never a line break or a sentence stop.
-_JOIN = re.compile(r"[ \t\-\u2010-\u2015\u2212\u00ad+/'\u2019,()\[\]]{1,3}")
+_JOIN = re.compile(rf"[ \t{DASH_CLASS}+/'\u2019,()\[\]]{{1,3}}")
 #: Longest name looked up, in words (hyphens split words here, so "ado-trastuzumab emtansine" is 3).
 MAX_WORDS = 8
 MIN_CHARS = 3
@@ -88,8 +91,6 @@ class Triage:
     """The document-level decision (see the module docstring); built from a reader's prefilter."""
 
     def __init__(self, prefilter: Prefilter, oncology_only: bool = True, whole_doc_limit: int | None = None) -> None:
-        from miner.extract import WHOLE_DOC_LIMIT
-
         self.prefilter = prefilter
         self.resolver = prefilter.resolver
         self.oncology_only = oncology_only
@@ -135,25 +136,24 @@ class Triage:
 
     # -- agents ----------------------------------------------------------------------------
 
-    def candidates(self, text: str) -> Iterator[str]:
-        """Word n-grams of ``text`` that may name a drug (pruned by the lexicon's prefix test)."""
-        words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
-        n_words = len(words)
-        for i in range(n_words):
-            start = words[i][0]
-            for j in range(i, min(n_words, i + MAX_WORDS)):
-                if j > i and not _JOIN.fullmatch(text, words[j - 1][1], words[j][0]):
-                    break
-                gram = text[start:words[j][1]]
-                if len(gram) < MIN_CHARS:
-                    continue  # too short to look up ("5" of "5-FU"), but a longer name may start with it
-                yield gram
-                if not self._lookup(gram)[1]:
-                    break  # no lexicon name starts with this n-gram, so none with a longer one
-
     def names_agent(self, text: str) -> bool:
-        """Whether ``text`` names a drug, regimen or class of the lexicon (an anticancer one with ``oncology_only``)."""
-        return any(self._lookup(gram)[0] for gram in self.candidates(text))
+        """Whether ``text`` names a drug, regimen or class of the lexicon (an anticancer one with ``oncology_only``),
+        looked up on word n-grams (pruned by the lexicon's prefix test)."""
+        words = [m.span() for m in _WORD.finditer(text)]
+        n = len(words)
+
+        def lookup(i: int, j: int) -> bool | None:
+            gram = text[words[i][0] : words[j - 1][1]]
+            return True if len(gram) >= MIN_CHARS and self._lookup(gram)[0] else None
+
+        def extends(i: int, j: int) -> bool:
+            gram = text[words[i][0] : words[j - 1][1]]
+            # too short to look up ("5" of "5-FU"), but a longer name may start with it; the next word must be joined
+            return (len(gram) < MIN_CHARS or self._lookup(gram)[1]) and (
+                j < n and _JOIN.fullmatch(text, words[j - 1][1], words[j][0]) is not None
+            )
+
+        return next(longest_matches(n, prefix_grow(n, lookup, MAX_WORDS, extends)), None) is not None
 
     def _lookup(self, gram: str) -> tuple[bool, bool]:
         """(``gram`` names an agent that counts, a longer name may start with it), memoised: the same words recur

@@ -23,6 +23,8 @@ from miner.extract.celllines import DrugName, find_line_code
 from miner.extract.cues import CueLexicon
 from miner.extract.grammar import load_grammar
 from miner.extract.mentions import Mention, Resolver
+from miner.lexicon.compounds import compound_parts
+from miner.lexicon.normalize import HYPHENS
 
 #: The class of the "+" unit made when "X+Y" is split (checked to have the regimen_join role in the tests).
 SPLIT_JOIN_CLASS = "JOIN_REGIMEN"
@@ -31,9 +33,7 @@ PROCESS_CLASS = "PROCESS"
 #: The class of the unit that follows the drug code of a drug-selected cell line ("MCF-7/Dox" reads as
 #: "Dox-resistant"; checked to have the resistant_after role in the tests).
 SELECTED_LINE_CLASS = "AFFIX_RES"
-_HYPHENS = "-\u2010\u2011\u2012\u2013"
-_SPLIT_HYPHEN = re.compile(f"[{_HYPHENS}]")
-_SPLIT_COMBO = re.compile(r"\s*(?:\+|/)\s*")
+_SPLIT_HYPHEN = re.compile(f"[{re.escape(HYPHENS)}]")
 
 for _name in ("xunit", "xcue", "xtag"):
     if not Token.has_extension(_name):
@@ -136,7 +136,7 @@ def build_units(
             continue
         # "-" + affix glued to the previous drug ("trastuzumab" "-" "resistant")
         if (
-            tok.text in _HYPHENS
+            tok.text in HYPHENS
             and units
             and units[-1].unit == "DRUG"
             and i + 1 < sent.end
@@ -209,13 +209,13 @@ def distribute_class_head(units: list[Unit], resolver: Resolver) -> None:
         if u.unit != "DRUG" or m is None or m.label != "DRUG_CLASS":
             continue
         first = u.text.split(" ", 1)[0]
-        dash = next((c for c in first if c in _HYPHENS), "")
-        if dash and k >= 2 and units[k - 1].cue in joins and units[k - 2].text[-1:] in _HYPHENS:
+        dash = next((c for c in first if c in HYPHENS), "")
+        if dash and k >= 2 and units[k - 1].cue in joins and units[k - 2].text[-1:] in HYPHENS:
             # "HER2- and ER-targeted therapies": the first member ends with the dash the head follows
             g, head = units[k - 2], u.text.split(dash, 1)[1]
             found = resolver.drug(g.text + head)
             if found is not None and found[0] == "DRUG_CLASS":
-                _as_class(g, g.text.rstrip(_HYPHENS) + "-" + head, found[1], resolver)
+                _as_class(g, g.text.rstrip(HYPHENS) + "-" + head, found[1], resolver)
             continue
         if " " not in u.text:
             continue
@@ -261,7 +261,7 @@ def demote_named_classes(units: list[Unit]) -> None:
             continue
         # after its drug: "cabazitaxel (a new taxane)", "pemetrexed-based chemotherapy"
         # skip articles, hyphens and up to two plain modifiers ("abiraterone (second hormonal therapy)")
-        before = [x for x in units[max(0, k - 5) : k] if x.text.lower() not in {"a", "an", "the", *_HYPHENS}]
+        before = [x for x in units[max(0, k - 5) : k] if x.text.lower() not in {"a", "an", "the", *HYPHENS}]
         for _ in range(2):
             last = before[-1] if before else None
             if last is None or last.unit or last.cue or not (last.text.isalpha() and last.text.islower()) \
@@ -270,7 +270,7 @@ def demote_named_classes(units: list[Unit]) -> None:
             before.pop()
         if before and (
             (before[-1].text == "(" and len(before) > 1 and _named_drug(before[-2]))
-            or (before[-1].text.lower().lstrip(_HYPHENS) in based and len(before) > 1 and _named_drug(before[-2]))
+            or (before[-1].text.lower().lstrip(HYPHENS) in based and len(before) > 1 and _named_drug(before[-2]))
         ):
             u.unit, u.mention, u.cue = "CUE", None, "CLASS_DESC"
             continue
@@ -350,7 +350,7 @@ def _split_glued(tok: Token, cues: CueLexicon, resolver: Resolver, base: int) ->
     if len(text) < 4:
         return []
     out: list[Unit] = []
-    if any(h in text for h in _HYPHENS):
+    if any(h in text for h in HYPHENS):
         parts = _SPLIT_HYPHEN.split(text)
         last, first = parts[-1].lower(), parts[0].lower()
         if len(parts) >= 2 and last in cues.suffix_class:
@@ -374,19 +374,18 @@ def _split_glued(tok: Token, cues: CueLexicon, resolver: Resolver, base: int) ->
                                                                           found[0], found[1], resolver.oncology(found[1])), tok.i),
                 ]
     if "+" in text or "/" in text:
-        pieces = [p for p in _SPLIT_COMBO.split(text) if p]
-        if len(pieces) >= 2:
-            resolved = [resolver.drug(p) for p in pieces]
+        parts = compound_parts(text)
+        if len(parts) >= 2:
+            resolved = [resolver.drug(text[s:e]) for s, e in parts]
             if all(resolved):
                 pos = 0
-                for piece, found in zip(pieces, resolved):
-                    s = text.index(piece, pos)
+                for (s, e), found in zip(parts, resolved):
                     if out:
                         out.append(Unit("+", start + pos, start + s, "CUE", SPLIT_JOIN_CLASS, None, tok.i))
-                    m = Mention(piece, start + s, start + s + len(piece), "DRUG", found[0], found[1],  # type: ignore[index]
+                    m = Mention(text[s:e], start + s, start + e, "DRUG", found[0], found[1],  # type: ignore[index]
                                 resolver.oncology(found[1]))  # type: ignore[index]
-                    out.append(Unit(piece, m.start, m.end, "DRUG", "", m, tok.i))
-                    pos = s + len(piece)
+                    out.append(Unit(m.text, m.start, m.end, "DRUG", "", m, tok.i))
+                    pos = e
                 return out
     return []
 

@@ -1,11 +1,12 @@
-"""Biomedical NLP stage: the spaCy pipeline (:func:`load`) and the drug/class/gene lexicon (:func:`load_lexicon`).
+"""Biomedical NLP stage: the spaCy pipeline (:func:`load`); the drug/class/gene lexicon it links to lives at the
+ground floor (:mod:`miner.lexicon`) and is re-exported here.
 
 The lexicon API needs no model and is cheap to import; the pipeline is built lazily on first :func:`load`.
 """
 
 from __future__ import annotations
 
-from miner.nlp.lexicon import GeneEntry, LexEntry, Lexicon, load_lexicon
+from miner.lexicon import GeneEntry, LexEntry, Lexicon, load_lexicon
 
 __all__ = ["GeneEntry", "LexEntry", "Lexicon", "load_lexicon", "load"]
 

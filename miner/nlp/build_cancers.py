@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from miner.config import REPO_ROOT, SHARED_DIR
-from miner.nlp.normalize import key
+from miner.lexicon.normalize import key
 
 OUT = Path(__file__).resolve().parent.parent / "data" / "lexicon" / "cancers.jsonl"
 GOLD_FILES = (
@@ -259,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pairs", type=Path, help="cache of the harvested definitions (JSON), read if present")
     args = parser.parse_args(argv)
     from miner.nlp.build_lexicon import common_english_words
-    from miner.nlp.lexicon import load_lexicon
+    from miner.lexicon import load_lexicon
 
     data = args.shared / "data"
     if args.pairs and args.pairs.is_file():

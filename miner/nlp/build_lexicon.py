@@ -10,7 +10,7 @@ Run ``python -m miner.nlp.build_lexicon`` (options: ``--shared DIR``, ``--out DI
 - the reviewed tables in ``miner/data/lexicon/curated/`` (aliases and brands, regimens, classes, genes).
 
 Output (deterministic, sorted JSON lines): ``drugs.jsonl`` (drugs and regimens), ``classes.jsonl``, ``genes.jsonl``.
-A synonym listed under ``unmatched`` is known to :meth:`miner.nlp.lexicon.Lexicon.lookup` but is not used by the
+A synonym listed under ``unmatched`` is known to :meth:`miner.lexicon.Lexicon.lookup` but is not used by the
 free-text matcher, because it is too short, a common word, a gene alias, or an ambiguous acronym.
 """
 
@@ -30,7 +30,7 @@ from typing import Any, Iterable
 
 from miner.config import SHARED_DIR
 from miner.errors import InputFileError, MinerError
-from miner.nlp.normalize import key, strip_salt
+from miner.lexicon.normalize import key, strip_salt
 
 LEXICON_DIR = Path(__file__).resolve().parent.parent / "data" / "lexicon"
 CURATED_DIR = LEXICON_DIR / "curated"

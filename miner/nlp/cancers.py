@@ -35,7 +35,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from miner.nlp.extensions import register_extensions
-from miner.nlp.normalize import key
+from miner.lexicon.normalize import key
 from miner.nlp.spans import place_spans
 
 VOCABULARY = Path(__file__).resolve().parent.parent / "data" / "lexicon" / "cancers.jsonl"
@@ -61,7 +61,7 @@ _SPELLING = (("aemia", "emia"), ("tumour", "tumor"), ("oesophag", "esophag"), ("
 
 
 def ckey(text: str) -> str:
-    """The vocabulary key: :func:`miner.nlp.normalize.key` with British spellings and possessives folded."""
+    """The vocabulary key: :func:`miner.lexicon.normalize.key` with British spellings and possessives folded."""
     k = key(text)
     for a, b in _SPELLING:
         if a in k:
@@ -337,7 +337,7 @@ class CancerTagger:
 
     def __init__(self, name: str = "miner_cancers", vocabulary: CancerVocabulary | None = None, max_tokens: int = 8,
                  trim_gene_status: bool = True) -> None:
-        from miner.nlp.lexicon import load_lexicon
+        from miner.lexicon import load_lexicon
 
         register_extensions()
         self.name = name

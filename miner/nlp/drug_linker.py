@@ -1,7 +1,7 @@
 """Drug, regimen and drug-class mentions, linked to DrugBank / regimen / class ids.
 
 Algorithm: longest-match dictionary lookup over token n-grams (the approach of an EntityRuler/PhraseMatcher,
-e.g. scispacy's and Tiktinsky et al.'s drug taggers), but on normalised keys (:mod:`miner.nlp.normalize`): a
+e.g. scispacy's and Tiktinsky et al.'s drug taggers), but on normalised keys (:mod:`miner.lexicon.normalize`): a
 token n-gram's key is the concatenation of its tokens' keys, so "EGFR-TKIs", "EGFR TKIs" and "EGFR - TKI"
 match one lexicon entry without listing spellings. Only synonyms the lexicon build marked as safe for free text
 are used (no short codes, common English words or gene names); short acronyms match case-sensitively.
@@ -26,19 +26,21 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Iterator
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from miner.lexicon import KIND_LABELS, LexEntry, Lexicon, load_lexicon
+from miner.lexicon.abbreviations import first_definitions, parenthesised
+from miner.lexicon.compounds import GLUED, split_compound
+from miner.lexicon.ngrams import longest_matches
+from miner.lexicon.normalize import SALT_WORDS, TextKey, exact_key, key_splits
 from miner.nlp.extensions import register_extensions
-from miner.nlp.lexicon import LexEntry, Lexicon, load_lexicon
-from miner.nlp.normalize import SALT_WORDS, exact_key, key, key_splits
 from miner.nlp.spans import covers, place_spans
 
 LABEL = "CHEMICAL"
 SPAN_GROUP = "drugs"
-_DRUG_LABELS = {"drug": "DRUG", "regimen": "REGIMEN", "class": "DRUG_CLASS"}
-_COMPOUND_SPLIT = re.compile(r"[/+]")
 #: Regimen spelling variants: "mFOLFOX6", "FOLFOX-4", "mFOLFIRINOX" (modified / schedule number).
 _REGIMEN_VARIANT = re.compile(r"^m?(?P<base>[A-Z][A-Za-z-]*[A-Za-z])-?\d{0,2}$")
 
@@ -97,14 +99,13 @@ class DrugLinker:
             skip.append(t.is_punct or t.is_space)
         token_keys = [_token_key(t) for t in texts]
         exact = [_token_exact(t) for t in texts]
-        found: list[tuple[int, int, tuple[str, ...]]] = []
         n = len(doc)
-        i = 0
-        while i < n:
+
+        def grow(i: int) -> Iterator[tuple[int, tuple[str, ...]]]:
+            """The lexicon matches starting at token i, shorter first; the key grows token by token."""
             if not token_keys[i][0] or skip[i]:
-                i += 1
-                continue
-            best: tuple[int, str] | None = None
+                return
+            matched = False
             lk = ek = ""
             hard: set[int] = set()
             soft: set[int] = set()
@@ -123,33 +124,31 @@ class DrugLinker:
                     soft.update(len(lk) + p for p in tok_soft)
                 lk += tok_key
                 ek += exact[j]
+                candidate = TextKey(ek, lk, exact_hard, hard, soft)
                 if tok_key and not skip[j]:  # a match never ends on punctuation ("cisplatin -", "theophylline ,")
-                    hit = lex.match_id(ek, lk, exact_hard, hard, soft)  # type: ignore[arg-type]
+                    hit = lex.match_key(candidate)
                     if hit is not None:
-                        best = (j + 1, hit)
-                if not lex.may_extend(ek, lk):
+                        matched = True
+                        end = j + 1
+                        while end < n and texts[end].lower() in SALT_WORDS:  # "tenofovir disoproxil fumarate"
+                            end += 1
+                        yield end, (hit,)
+                if not lex.may_extend_key(candidate):
                     break
-            if best is not None:
-                end = best[0]
-                while end < n and texts[end].lower() in SALT_WORDS:  # "tenofovir disoproxil fumarate"
-                    end += 1
-                found.append((i, end, (best[1],)))
-                i = end
-                continue
-            compound = self._compound(texts[i]) or self._regimen_variant(texts[i])
-            if compound:
-                found.append((i, i + 1, compound))
-            i += 1
-        return found
+            if not matched:  # one token naming several drugs or a regimen variant ("carboplatin/cisplatin")
+                compound = self._compound(texts[i]) or self._regimen_variant(texts[i])
+                if compound:
+                    yield i + 1, compound
+
+        return list(longest_matches(n, grow))
 
     def _compound(self, text: str) -> tuple[str, ...] | None:
         """Ids for "carboplatin/cisplatin" or "sirolimus+" when every part is a drug; else None."""
-        if not _COMPOUND_SPLIT.search(text):
+        if not GLUED.search(text):
             return None
-        parts = [p for p in _COMPOUND_SPLIT.split(text) if p]
         ids = []
-        for part in parts:
-            hit = self.lexicon.match_id(exact_key(part), key(part))
+        for part in split_compound(text):
+            hit = self.lexicon.match_id(part, single_word=True)
             entry = self.lexicon.get(hit) if hit else None
             if entry is None or entry.kind == "class":
                 return None
@@ -161,7 +160,7 @@ class DrugLinker:
         m = _REGIMEN_VARIANT.match(text)
         if m is None or m.group("base") == text:
             return None
-        hit = self.lexicon.match_id(exact_key(m.group("base")), key(m.group("base")))
+        hit = self.lexicon.match_id(m.group("base"), single_word=True)
         entry = self.lexicon.get(hit) if hit else None
         return (entry.id,) if entry is not None and entry.kind == "regimen" else None
 
@@ -231,24 +230,27 @@ class DrugLinker:
         short spans are added to ``doc._.abbreviations`` with ``_.long_form`` set to the drug mention.
         """
         known = {(s, e): ids for s, e, ids in found}
-        defined: dict[str, tuple[str, Span]] = {}
-        for start, end, ids in found:
-            if len(ids) != 1 or end + 2 >= len(doc) or doc[end].text != "(":
-                continue
-            entry = self.lexicon.get(ids[0])
-            if entry is None or not self._addable(entry):
-                continue
-            close = next((k for k in range(end + 1, min(end + 4, len(doc))) if doc[k].text == ")"), None)
-            if close is None or close == end + 1:
-                continue
-            short = doc[end + 1 : close]
-            text = short.text
-            if " " in text or len(text) > 10 or not text[0].isalpha() or short.text in defined:
-                continue
-            other = known.get((short.start, short.end))
-            if other is not None and other[0] != ids[0]:
-                continue
-            defined[text] = (ids[0], doc[start:end])
+
+        def token_text(k: int) -> str:
+            return doc[k].text
+
+        def candidates() -> Iterator[tuple[str, str, str | None, tuple[str, Span]]]:
+            for start, end, ids in found:
+                if len(ids) != 1:
+                    continue
+                inside = parenthesised(token_text, len(doc), end)
+                if inside is None:
+                    continue
+                entry = self.lexicon.get(ids[0])
+                if entry is None or not self._addable(entry):
+                    continue
+                text = doc[inside[0] : inside[1]].text
+                if " " in text or len(text) > 10 or not text[0].isalpha():
+                    continue
+                other = known.get(inside)
+                yield text, ids[0], other[0] if other is not None else None, (ids[0], doc[start:end])
+
+        defined = first_definitions(candidates())
         links: dict[tuple[int, int], str] = {}
         already = {(a.start, a.end) for a in doc._.abbreviations if isinstance(a, Span)}
         for text, (entry_id, long_form) in defined.items():
@@ -303,7 +305,7 @@ class DrugLinker:
             return ent
         # free-text-safe synonyms first; the full lookup (ambiguous short codes too) only for longer texts,
         # so that a stray one-letter CHEMICAL ("M" of "T790M") is not read as methionine
-        hit = self.lexicon.match_id(exact_key(ent.text), key(ent.text))
+        hit = self.lexicon.match_id(ent.text, single_word=True)
         entry = self.lexicon.get(hit) if hit else None
         if entry is None and sum(ch.isalnum() for ch in ent.text) >= 4:
             entry = self.lexicon.lookup(ent.text)
@@ -322,7 +324,7 @@ class DrugLinker:
         entry = self.lexicon.get(ids[0])
         if entry is None:
             return
-        span._.drug_label = _DRUG_LABELS[entry.kind]
+        span._.drug_label = KIND_LABELS[entry.kind]
         span._.link_source = source
         if entry.kind == "class":
             span._.class_id = entry.id

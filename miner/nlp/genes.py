@@ -14,7 +14,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from miner.nlp.extensions import register_extensions
-from miner.nlp.lexicon import Lexicon, load_lexicon
+from miner.lexicon import Lexicon, load_lexicon
 
 _TRAILING = re.compile(r"[\s-]+(?:genes?|proteins?|mRNAs?|expression|transcripts?|receptors?)$", re.IGNORECASE)
 

@@ -34,9 +34,9 @@ from miner.config import REPO_ROOT
 from miner.errors import MinerError
 from miner.nlp import ensemble  # noqa: F401  (registers the miner_ner_vote factory of the ner_cdr package)
 from miner.nlp.extensions import register_extensions
+from miner.nlp.spans import NER_GROUP_PREFIX
 
 DEFAULT_MODELS_DIR = REPO_ROOT / "models"
-NER_GROUP_PREFIX = "ner:"
 #: Longest text processed as one document (spaCy's default ``Language.max_length``).
 MAX_CHARS = 1_000_000
 # scispacy's tokenizer regexes trigger a Python FutureWarning on compile (not actionable here).
@@ -101,7 +101,7 @@ class MergeNer:
     """
 
     def __init__(self, prefer_gene: bool = True) -> None:
-        from miner.nlp.lexicon import load_lexicon
+        from miner.lexicon import load_lexicon
 
         self.lexicon = load_lexicon()
         self.prefer_gene = prefer_gene
@@ -156,14 +156,14 @@ def add_rule_components(nlp: Language) -> Language:
 
 def tokenizer_pipeline() -> Language:
     """A blank English pipeline with the models' tokenizer (scispacy rules + miner's infixes), cached."""
-    from miner.nlp.training.tokenizer import scispacy_nlp
+    from miner.nlp.tokenizer import scispacy_nlp
 
     return scispacy_nlp()
 
 
 def rules_only_pipeline() -> Language:
     """Tokenizer + rule components, without any statistical model (tests, lexicon evaluation)."""
-    from miner.nlp.training.tokenizer import miner_tokenizer
+    from miner.nlp.tokenizer import miner_tokenizer
 
     nlp = spacy.blank("en")
     nlp.tokenizer = miner_tokenizer(nlp)

@@ -6,7 +6,7 @@ from typing import Any
 
 from spacy.tokens import Doc, Span
 
-from miner.nlp.lexicon import Lexicon, load_lexicon
+from miner.lexicon import Lexicon, load_lexicon
 
 
 def entity_record(ent: Span, lexicon: Lexicon | None = None) -> dict[str, Any]:

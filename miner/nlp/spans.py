@@ -13,6 +13,9 @@ from spacy.tokens import Doc, Span
 
 #: ``wins(new, old)``: may ``new`` replace the overlapping entity ``old``?
 Policy = Callable[[Span, Span], bool]
+#: Span groups ``ner:<model>`` where the pipeline stashes what each statistical NER model predicted, before the
+#: vote and the rule components place their own spans in ``doc.ents``.
+NER_GROUP_PREFIX = "ner:"
 
 
 def covers(new: Span, old: Span) -> bool:

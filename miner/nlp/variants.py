@@ -40,8 +40,8 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from miner.nlp.extensions import register_extensions
-from miner.nlp.lexicon import Lexicon, load_lexicon
-from miner.nlp.spans import Policy, covers, place_spans
+from miner.lexicon import Lexicon, load_lexicon
+from miner.nlp.spans import NER_GROUP_PREFIX, Policy, covers, place_spans
 
 LABEL = "VARIANT"
 
@@ -194,8 +194,6 @@ class VariantTagger:
     def _model_spans(doc: Doc) -> list[Span]:
         """Fresh VARIANT spans at the extents a statistical model predicted (stashed in the ``ner:*`` span groups by
         the pipeline)."""
-        from miner.nlp.pipeline import NER_GROUP_PREFIX
-
         stashed = [s for name, group in doc.spans.items() if name.startswith(NER_GROUP_PREFIX) for s in group]
         own = [e for e in doc.ents if e._.link_source is None]  # a pipeline without stashing (a model's own doc.ents)
         extents = dict.fromkeys((s.start, s.end) for s in stashed + own if s.label_ == LABEL)

@@ -56,6 +56,8 @@ from miner.extract.relation.candidates import (
 )
 from miner.extract.relation.component import GOLD_KEY
 from miner.extract.relation.model import DD_EFFECTS
+from miner.lexicon.compounds import split_compound
+from miner.lexicon.normalize import unify_dashes
 
 DEV_DIR = REPO_ROOT / "annotations" / "dev"
 ABSTRACTS_XML = SHARED_DIR / "data" / "crossres-abstracts" / "crossres_abstracts.xml.gz"
@@ -203,12 +205,12 @@ def written_sources() -> list[SourceDoc]:
 
 # -- matching rows to spans ---------------------------------------------------------------------------
 
-_HYPHENS = re.compile("[\u2010\u2011\u2012\u2013\u2014\u2212]")
+#: What joins the agents of a row's drug name ("X + Y", "X/Y", "X followed by Y").
 _PARTS = re.compile(r"\s*(?:\+|/|,|;|\bplus\b|\band\b|\bor\b|\bwith\b|\bfollowed by\b)\s*", re.IGNORECASE)
 
 
 def norm(text: str) -> str:
-    text = _HYPHENS.sub("-", text or "").lower()
+    text = unify_dashes(text or "").lower()
     return " ".join(text.split()).strip(" .,;:()[]")
 
 
@@ -236,7 +238,7 @@ def agent_matches(row_name: str, row_ids: Iterable[str], span_text: str, arg: Ar
     wanted = set(row_ids) | _ids_of(row_name, resolver)
     if span_ids and wanted & span_ids:
         return True
-    parts = [p for p in (norm(x) for x in _PARTS.split(r)) if p]
+    parts = [p for p in (norm(x) for x in split_compound(r, _PARTS)) if p]
     if len(parts) > 1:
         if t in parts:
             return True

@@ -34,7 +34,7 @@ from miner.nlp.training.ner_data import (
     parse_iob,
     parse_pubtator,
 )
-from miner.nlp.training.tokenizer import scispacy_nlp
+from miner.nlp.tokenizer import scispacy_nlp
 
 console = Console(stderr=True)
 SEED = 13

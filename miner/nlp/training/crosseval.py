@@ -113,7 +113,7 @@ def _find_all(text: str, needle: str, start: int = 0, end: int | None = None) ->
 def gold_entity_mentions(rows: list[dict], text: str) -> tuple[set[tuple[str, int, int, str]], Counter]:
     """(kind, start, end, gold string) mentions located for ``rows`` of one document, and how many distinct
     (kind, string) pairs of the document were not located."""
-    from miner.nlp.lexicon import load_lexicon
+    from miner.lexicon import load_lexicon
 
     lexicon = load_lexicon()
     found: set[tuple[str, int, int, str]] = set()

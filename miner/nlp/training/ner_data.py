@@ -16,7 +16,8 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from miner.errors import InputFileError
-from miner.nlp.training.tokenizer import guess_spaces, tokenize
+from miner.nlp.tokenizer import tokenize
+from miner.nlp.training.tokenizer import guess_spaces
 
 #: corpus entity types -> miner's entity labels (types not listed are dropped)
 PUBTATOR_LABELS = {"Chemical": "CHEMICAL", "Disease": "DISEASE"}

@@ -12,10 +12,10 @@ from rich.table import Table
 
 from miner.config import SHARED_DIR
 from miner.errors import MinerError
+from miner.nlp import tokenizer as _tokenizer  # noqa: F401  (silences scispacy's regex FutureWarning)
 from miner.nlp.training.card import NER_SCORES
 from miner.nlp.training.evaluate import evaluate_bc2gm, evaluate_cdr, evaluate_genia, evaluate_variants
 from miner.nlp.training.registry import MODELS, MODELS_DIR
-from miner.nlp.training import tokenizer as _tokenizer  # noqa: F401  (silences scispacy's regex FutureWarning)
 
 DATA = SHARED_DIR / "data"
 GENIA_TEST = DATA / "genia" / "ud" / "test.conllu.gz"

@@ -2,7 +2,7 @@
 
 scispacy's ``en_core_sci_md`` vectors cannot be downloaded, so miner trains its own small
 word2vec table (gensim) on every abstract or sentence of biomedical text the shared corpora
-hold, tokenized by the models' own tokenizer (:mod:`miner.nlp.training.tokenizer`). Vectors are
+hold, tokenized by the models' own tokenizer (:mod:`miner.nlp.tokenizer`). Vectors are
 learned for the token's NORM (its lower-cased form), so "Cisplatin", "cisplatin" and "CISPLATIN"
 share one row. spaCy 3.8 does not save a default-mode table's key attribute (``Vectors._get_cfg``
 writes only ``mode``), so a ``spacy init vectors --attr NORM`` table would silently reload keyed on
@@ -42,7 +42,8 @@ from pathlib import Path
 from miner.config import SHARED_DIR
 from miner.nlp.training.conllu import open_text, read_conllu
 from miner.nlp.training.ner_data import parse_iob
-from miner.nlp.training.tokenizer import guess_spaces, scispacy_nlp
+from miner.nlp.tokenizer import scispacy_nlp
+from miner.nlp.training.tokenizer import guess_spaces
 
 #: vector table shape: small enough to ship (rows x dims x 4 bytes = 12 MB)
 DIMS = 100

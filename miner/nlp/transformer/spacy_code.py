@@ -22,7 +22,7 @@ def trf_before_init(encoder: str) -> Callable[[Language], Language]:
     """Check the encoder checkpoint directory, then install miner's tokenizer."""
 
     def before_init(nlp: Language) -> Language:
-        from miner.nlp.training.tokenizer import miner_tokenizer
+        from miner.nlp.tokenizer import miner_tokenizer
 
         check_encoder(encoder)
         nlp.tokenizer = miner_tokenizer(nlp)

@@ -11,15 +11,33 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import AbstractSet, NamedTuple
 
-# Hyphen-like characters (ASCII hyphen, Unicode hyphens, dashes, minus) and all whitespace.
-_DROP = re.compile(r"[\s\-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u00ad]+")
+#: Hyphens that join the parts of one word ("gefitinib-resistant", "T‐DM1", "5–FU"): ASCII hyphen-minus, U+2010
+#: hyphen, U+2011 non-breaking hyphen, U+2012 figure dash, U+2013 en dash.
+HYPHENS = "-\u2010\u2011\u2012\u2013"
+#: Every hyphen- or dash-like character a name may be written with: the hyphens, U+2014 em dash, U+2015 horizontal
+#: bar and U+2212 minus sign (PDF text and gold rows use them all for "-").
+DASHES = HYPHENS + "\u2014\u2015\u2212"
+#: U+00AD, an invisible hyphenation point: dropped from keys like a dash.
+SOFT_HYPHEN = "\u00ad"
+#: :data:`DASHES` and the soft hyphen as the body of a regular-expression character class.
+DASH_CLASS = re.escape(DASHES + SOFT_HYPHEN)
+
+# Hyphen-like characters and all whitespace.
+_DROP = re.compile(rf"[\s{DASH_CLASS}]+")
 _EMPTY: frozenset[int] = frozenset()
 _GREEK = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "κ": "kappa"}
+_UNIFY_DASHES = dict.fromkeys(map(ord, DASHES), "-")
 
 
 _SPACE = re.compile(r"\s+")
-_HYPHENS = re.compile(r"[\-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u00ad]+")
+_HYPHENS = re.compile(rf"[{DASH_CLASS}]+")
+
+
+def unify_dashes(text: str) -> str:
+    """Every character of :data:`DASHES` written as "-" ("T–DM1" -> "T-DM1")."""
+    return text.translate(_UNIFY_DASHES)
 
 
 def key(text: str) -> str:
@@ -64,6 +82,31 @@ def key_splits(text: str, exact: bool = False) -> tuple[str, frozenset[int], fro
     out.append(text[last:])
     k = "".join(out)
     return k, frozenset(p for p in hard if p < len(k)), frozenset(p for p in soft if p < len(k))
+
+
+class TextKey(NamedTuple):
+    """What the lexicon matches a piece of free text on: its :func:`exact_key` and :func:`key`, and where it had
+    whitespace (``exact_hard`` in the exact key, ``hard`` in the key) and hyphens or token boundaries (``soft``).
+
+    The key of a token sequence is the concatenation of its tokens' keys, so a matcher may also grow one token by
+    token (:mod:`miner.nlp.drug_linker`) instead of calling :func:`text_key` for every n-gram.
+    """
+
+    exact: str
+    lowered: str
+    exact_hard: AbstractSet[int] = _EMPTY
+    hard: AbstractSet[int] = _EMPTY
+    soft: AbstractSet[int] = _EMPTY
+
+
+def text_key(text: str, single_word: bool = False) -> TextKey:
+    """The :class:`TextKey` of ``text``; with ``single_word`` its word structure is left out, so that ``text``
+    reads as one word and only synonyms written without spaces can match it (a part of "carboplatin/cisplatin")."""
+    exact, exact_hard, _ = key_splits(text, exact=True)
+    lowered, hard, soft = key_splits(text)
+    if single_word:
+        return TextKey(exact, lowered)
+    return TextKey(exact, lowered, exact_hard, hard, soft)
 
 
 def _fold(text: str) -> str:

@@ -2,7 +2,7 @@
 
 Reads the compiled files in ``miner/data/lexicon/`` (built by :mod:`miner.nlp.build_lexicon` from the DrugBank
 open vocabulary and reviewed tables). Lookups are case-, hyphen-, whitespace- and plural-insensitive through
-:mod:`miner.nlp.normalize`, so "EGFR-TKIs", "EGFR TKI" and "egfr tkis" all find ``class:egfr_tki``.
+:mod:`miner.lexicon.normalize`, so "EGFR-TKIs", "EGFR TKI" and "egfr tkis" all find ``class:egfr_tki``.
 
 When two entries claim the same key, the more specific source wins: classes, then regimens, then curated
 aliases and brands, then DrugBank preferred names (oncology drugs first), then DrugBank synonyms.
@@ -18,9 +18,20 @@ from pathlib import Path
 from typing import Iterator
 
 from miner.errors import MinerError
-from miner.nlp.normalize import exact_key, is_case_sensitive, key, key_splits, singular_keys, strip_salt
+from miner.lexicon.normalize import (
+    TextKey,
+    exact_key,
+    is_case_sensitive,
+    key,
+    key_splits,
+    singular_keys,
+    strip_salt,
+    text_key,
+)
 
 LEXICON_DIR = Path(__file__).resolve().parent.parent / "data" / "lexicon"
+#: Entry kinds -> the labels drug mentions carry (``span._.drug_label``, ``Mention.label``).
+KIND_LABELS = {"drug": "DRUG", "regimen": "REGIMEN", "class": "DRUG_CLASS"}
 #: (hard, soft) split offsets of a synonym's key: where it had whitespace / hyphens.
 _Splits = tuple[frozenset[int], frozenset[int]]
 
@@ -190,42 +201,45 @@ class Lexicon:
                 return hit
         return None
 
-    def match_id(
-        self,
-        exact: str,
-        lowered: str,
-        exact_hard: frozenset[int] = frozenset(),
-        hard: frozenset[int] = frozenset(),
-        soft: frozenset[int] = frozenset(),
-    ) -> str | None:
+    def match_id(self, text: str, single_word: bool = False) -> str | None:
         """Id for a free-text candidate, using only synonyms safe to match in free text.
 
-        ``exact``/``lowered`` are the candidate's :func:`exact_key` and :func:`key`; ``exact_hard``, ``hard`` and
-        ``soft`` give where the candidate had whitespace (hard) or token/hyphen boundaries (soft), so that a
-        synonym only matches text with the same word structure (see :func:`miner.nlp.normalize.key_splits`).
+        A synonym only matches text with the same word structure (spaces, hyphens: see
+        :func:`miner.lexicon.normalize.key_splits`); with ``single_word`` the text reads as one word, so that only
+        synonyms written without spaces match.
         """
-        for k in (exact, *singular_keys(exact)):
+        return self.match_key(text_key(text, single_word))
+
+    def match_key(self, candidate: TextKey) -> str | None:
+        """:meth:`match_id` for a candidate already reduced to its key (a matcher growing n-grams token by token)."""
+        for k in (candidate.exact, *singular_keys(candidate.exact)):
             hit = self._match_exact.get(k)
-            if hit and any(exact_hard == s_hard for s_hard, _ in hit[1]):
+            if hit and any(candidate.exact_hard == s_hard for s_hard, _ in hit[1]):
                 return hit[0]
-        for k in (lowered, *singular_keys(lowered)):
+        for k in (candidate.lowered, *singular_keys(candidate.lowered)):
             hit = self._match.get(k)
             if hit is None:
                 continue
-            t_hard = {p for p in hard if p < len(k)}
-            t_soft = {p for p in soft if p < len(k)}
+            t_hard = {p for p in candidate.hard if p < len(k)}
+            t_soft = {p for p in candidate.soft if p < len(k)}
             for s_hard, s_soft in hit[1]:
                 if t_hard <= (s_hard | s_soft) and s_hard <= (t_hard | t_soft):
                     return hit[0]
         return None
 
-    def may_extend(self, exact: str, lowered: str) -> bool:
-        """Whether some matchable synonym key starts with ``lowered`` (or acronym key with ``exact``).
+    def may_extend(self, text: str) -> bool:
+        """Whether some matchable synonym starts with ``text`` (see :meth:`may_extend_key`)."""
+        return self.may_extend_key(text_key(text))
+
+    def may_extend_key(self, candidate: TextKey) -> bool:
+        """Whether some matchable synonym key starts with the candidate's key (or acronym key with its exact key).
 
         Lets the matcher stop growing an n-gram as soon as no synonym can still match (binary search in the
         sorted key lists), which keeps matching cost close to linear in the text length.
         """
-        return _has_prefix(self._match_sorted, lowered) or _has_prefix(self._match_exact_sorted, exact)
+        return _has_prefix(self._match_sorted, candidate.lowered) or _has_prefix(
+            self._match_exact_sorted, candidate.exact
+        )
 
     def members(self, id: str) -> frozenset[str]:
         """Drug ids covered by a class or regimen; ``{id}`` for a drug; empty for an unknown id."""
