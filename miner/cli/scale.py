@@ -7,6 +7,7 @@ from typing import List, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from miner.errors import MinerError
@@ -33,10 +34,13 @@ def scale_command(
     merge: bool = typer.Option(True, "--merge/--no-merge", help="Merge finished inputs into --db (off: only build "
                                "shard stores; a later run merges them)."),
     batch_size: int = typer.Option(32, "--batch-size", min=1, help="Texts per nlp.pipe batch in a worker."),
+    lenient: bool = typer.Option(False, "--lenient", help="As `corpus import --lenient`: drop (and count) "
+                                 "PubTator/BioC annotations whose offsets do not match the text, instead of "
+                                 "rejecting their file."),
 ) -> None:
     """Import and extract many PubMed files on Dask (a local cluster by default), resumably, into the store.
 
-    Each shard (a file, or --shard-records records of one) is imported and extracted by one Dask task into its own store under --work-dir; finished inputs are merged into --db in input order, so revisions and DeleteCitation resolve as `miner corpus import` would, and findings are stored once. Rerunning skips finished shards and redoes failed or half-written ones.
+    Each shard (a file, or --shard-records records of one) is imported and extracted by one Dask task into its own store under --work-dir; finished inputs are merged into --db in input order, so revisions and DeleteCitation resolve as `miner corpus import` would, and findings are stored once. Rerunning skips finished shards and redoes failed or half-written ones. Inputs are read as `corpus import` reads them: a damaged file or record (truncated gzip, malformed XML, NUL characters, annotations outside the text) rejects that whole file, with the position of the damage, and the other files are still merged; exit code 1 if any file was rejected.
     """
     from miner.cli.common import settings
     from miner.scale import ScaleOptions, run_scale
@@ -45,7 +49,8 @@ def scale_command(
         raise MinerError("--workers starts local workers; with --scheduler the cluster's workers are used: give one")
     db = settings(ctx).db
     options = ScaleOptions(paths=list(paths), work_dir=work_dir, db=Path(db), workers=workers, scheduler=scheduler,
-                           shard_records=shard_records, triage=triage, batch_size=batch_size, merge=merge)
+                           shard_records=shard_records, triage=triage, batch_size=batch_size, merge=merge,
+                           lenient=lenient)
     report = run_scale(options, console)
     table = Table(title="miner scale", show_header=False)
     table.add_column("what")
@@ -59,8 +64,10 @@ def scale_command(
         outcome = ", ".join(f"{v:,} {k}" for k, v in sorted(m.outcomes.items())) or "nothing new"
         table.add_row("merged into " + str(db), f"{m.shards} shard(s): {outcome}; {m.findings:,} findings stored"
                       + (f"; {m.reextracted} re-extracted" if m.reextracted else ""))
+    if report.dropped:
+        table.add_row("dropped (--lenient)", f"{report.dropped:,} annotation(s): their offsets did not match the text")
     for path in report.rejected_files:
-        table.add_row("[red]rejected input[/]", path)
+        table.add_row("[red]rejected input[/]", escape(path))
     for s in report.failed:
         table.add_row("[red]failed shard[/]", f"{s.id}: {s.error}")
     for note in report.skipped_inputs:
@@ -70,6 +77,10 @@ def scale_command(
     if report.failed:
         console.print(f"[red]{len(report.failed)} shard(s) failed[/]: rerun the same command to retry them")
         raise typer.Exit(1)
+    for path in report.rejected_files:
+        reason = report.rejected_reasons.get(path, f"{path}: rejected in an earlier run (see {report.manifest})")
+        console.print(f"[bold red]failed:[/] {escape(reason)} (nothing from this file was stored)", highlight=False,
+                      soft_wrap=True)
     if report.rejected_files:
         raise typer.Exit(1)
 

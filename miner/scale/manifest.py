@@ -61,6 +61,9 @@ class Shard:
     parsed: int = 0
     skipped: int = 0
     findings: int = 0
+    #: annotations dropped with ``--lenient`` in records ``[0, start + count)`` of the input (the reader drops
+    #: them as it reads, before the range starts too): the input's total is the largest over its shards
+    dropped: int = 0
     wall_seconds: float = 0.0
     cpu_seconds: float = 0.0
     rss_mb: float = 0.0

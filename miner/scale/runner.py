@@ -41,6 +41,9 @@ class ScaleOptions:
     triage: bool = True
     batch_size: int = 32
     merge: bool = True
+    #: as ``corpus import --lenient``: drop (and count) annotations that do not fit their text instead of
+    #: rejecting their file; anything else damaged still rejects the whole file
+    lenient: bool = False
     connect_timeout: float = CONNECT_TIMEOUT
 
 
@@ -53,6 +56,10 @@ class ScaleReport:
     reused: int = 0
     failed: list[Shard] = field(default_factory=list)
     rejected_files: list[str] = field(default_factory=list)
+    #: why each rejected file was rejected (``corpus import``'s message: the file, where, what)
+    rejected_reasons: dict[str, str] = field(default_factory=dict)
+    #: annotations dropped with ``lenient`` (inputs whose shards ran now)
+    dropped: int = 0
     skipped_inputs: list[str] = field(default_factory=list)
     merge: MergeStats | None = None
     documents: int = 0
@@ -97,7 +104,7 @@ def build_plan(inputs: list[InputInfo], counts: dict[str, int | None], shard_rec
     return plan
 
 
-_RESULT_FIELDS = ("records", "documents", "deletions", "parsed", "skipped", "findings", "wall_seconds",
+_RESULT_FIELDS = ("records", "documents", "deletions", "parsed", "skipped", "findings", "dropped", "wall_seconds",
                   "cpu_seconds", "rss_mb", "worker", "triage")
 
 
@@ -151,14 +158,17 @@ def _run(client, options: ScaleOptions, work: WorkDir, manifest: Manifest, input
 
     versions_full = client.submit(worker_versions, pure=False).result()
     versions = {"rules": versions_full["rules"], "pipeline": versions_full["pipeline"]}
-    settings = {"triage": options.triage, "shard_records": options.shard_records}
+    settings: dict[str, Any] = {"triage": options.triage, "shard_records": options.shard_records}
+    if options.lenient:  # only when set, so work directories of strict runs keep their fingerprints
+        settings["lenient"] = True
     manifest.versions, manifest.settings = versions_full, settings
 
     counts: dict[str, int | None] = dict(manifest.counts)
-    count_errors: dict[str, str] = {}
+    count_errors: dict[str, str] = {i.path: i.error for i in inputs if i.error}  # rejected whole, as import does
     if options.shard_records:
-        need = [i for i in inputs if i.sha1 not in counts]
-        for res in client.gather([client.submit(count_records, i.path, i.format, pure=False) for i in need]):
+        need = [i for i in inputs if i.sha1 not in counts and not i.error]
+        for res in client.gather([client.submit(count_records, i.path, i.format, options.lenient, pure=False)
+                                  for i in need]):
             if res.get("error"):
                 count_errors[res["path"]] = res["error"]
             else:
@@ -193,7 +203,8 @@ def _run(client, options: ScaleOptions, work: WorkDir, manifest: Manifest, input
     columns = (TextColumn("[bold]scale[/]"), BarColumn(), MofNCompleteColumn(), TextColumn("shards"),
                TextColumn("{task.fields[docs]:,} docs, {task.fields[found]:,} findings, merged {task.fields[merged]}"),
                TimeElapsedColumn(), TimeRemainingColumn())
-    spec_base = {"shards_dir": str(work.shards), "triage": options.triage, "batch_size": options.batch_size}
+    spec_base = {"shards_dir": str(work.shards), "triage": options.triage, "batch_size": options.batch_size,
+                 "lenient": options.lenient}
     with Progress(*columns, console=console, disable=not console.is_terminal, transient=False) as progress:
         task = progress.add_task("scale", total=len(plan), completed=len(plan) - len(to_run), docs=0, found=0,
                                  merged=0)
@@ -237,6 +248,15 @@ def _run(client, options: ScaleOptions, work: WorkDir, manifest: Manifest, input
             report.rejected_files = list(merger.stats.rejected_files)
     report.failed = [s for s in plan if s.status == "failed" and not s.input_error]
     report.rejected_files = sorted(set(report.rejected_files) | {s.path for s in plan if s.input_error})
+    for s in plan:
+        if s.input_error and s.error:
+            report.rejected_reasons.setdefault(s.path, s.error)
+    ran_now = {s.path for s in to_run}
+    dropped: dict[str, int] = {}
+    for s in plan:
+        if s.path in ran_now and s.status == "done":
+            dropped[s.path] = max(dropped.get(s.path, 0), s.dropped)
+    report.dropped = sum(dropped.values())
     manifest.merges.append({"db": str(options.db), "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                             "merged": merger.next if merger else 0, "of": len(plan)})
     manifest.merges = manifest.merges[-20:]

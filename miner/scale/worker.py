@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
 from miner.errors import InputFileError
-from miner.scale.inputs import iter_items
+from miner.scale.inputs import read_records
 from miner.scale.manifest import Shard
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -100,12 +100,12 @@ def worker_versions() -> dict[str, Any]:
             "spacy": meta["spacy"], "load_cpu_seconds": load}
 
 
-def count_records(path: str, fmt: str) -> dict[str, Any]:
-    """How many records an input holds, or the input's own error (a damaged file)."""
+def count_records(path: str, fmt: str, lenient: bool = False) -> dict[str, Any]:
+    """How many records an input holds, or the input's own error (a damaged file or record)."""
     from miner.scale.inputs import count_items
 
     try:
-        return {"path": path, "records": count_items(path, fmt)}
+        return {"path": path, "records": count_items(path, fmt, lenient)}
     except InputFileError as exc:
         return {"path": path, "records": None, "error": str(exc)}
 
@@ -116,10 +116,11 @@ def count_records(path: str, fmt: str) -> dict[str, Any]:
 def run_shard(spec: dict[str, Any]) -> dict[str, Any]:
     """Import records ``[start, start + count)`` of one input into a new shard store, extract, seal, rename.
 
-    ``spec``: ``shard`` (a :class:`Shard` dict), ``shards_dir``, ``triage`` (bool), ``batch_size``.  The store is
-    written under a temporary name and renamed to ``<id>.sqlite`` only once complete, so a killed task leaves
-    nothing that looks finished.  A damaged input is reported in the result (``input_error``), not raised: the
-    driver rejects that whole file, as ``corpus import`` does.
+    ``spec``: ``shard`` (a :class:`Shard` dict), ``shards_dir``, ``triage`` (bool), ``batch_size``, ``lenient``
+    (bool, as ``corpus import --lenient``).  The store is written under a temporary name and renamed to
+    ``<id>.sqlite`` only once complete, so a killed task leaves nothing that looks finished.  A damaged input (or
+    record) is reported in the result (``input_error``, with ``corpus import``'s message), not raised: the driver
+    rejects that whole file, as ``corpus import`` does.
     """
     shard = Shard.from_dict(spec["shard"])
     shards_dir = Path(spec["shards_dir"])
@@ -129,7 +130,8 @@ def run_shard(spec: dict[str, Any]) -> dict[str, Any]:
     wall0, cpu0 = time.perf_counter(), time.process_time()
     tmp = shards_dir / f"{shard.id}.sqlite.{uuid.uuid4().hex[:8]}.tmp"
     try:
-        stats = _build(shard, tmp, bool(spec.get("triage", True)), int(spec.get("batch_size", 32)))
+        stats = _build(shard, tmp, bool(spec.get("triage", True)), int(spec.get("batch_size", 32)),
+                       bool(spec.get("lenient", False)))
         _seal(tmp)
         os.replace(tmp, shards_dir / shard.filename)
         _fsync_dir(shards_dir)
@@ -148,7 +150,7 @@ def run_shard(spec: dict[str, Any]) -> dict[str, Any]:
     return stats
 
 
-def _build(shard: Shard, tmp: Path, triage_on: bool, batch_size: int) -> dict[str, Any]:
+def _build(shard: Shard, tmp: Path, triage_on: bool, batch_size: int, lenient: bool = False) -> dict[str, Any]:
     from miner.corpus.document import Deletion
     from miner.corpus.store import CorpusStore
 
@@ -156,7 +158,7 @@ def _build(shard: Shard, tmp: Path, triage_on: bool, batch_size: int) -> dict[st
     conn = sqlite3.connect(str(tmp), isolation_level=None, timeout=30)
     try:
         conn.executescript(SCALE_SCHEMA)
-        counts = _import_range(store, conn, shard, Deletion)
+        counts = _import_range(store, conn, shard, Deletion, lenient)
         reader, triage, load = _pipeline()
         counts.update(_extract_into(store, conn, shard, reader, triage if triage_on else None, batch_size))
         counts["load_cpu_seconds"] = load
@@ -171,10 +173,13 @@ def _build(shard: Shard, tmp: Path, triage_on: bool, batch_size: int) -> dict[st
     return counts
 
 
-def _import_range(store: "CorpusStore", conn: sqlite3.Connection, shard: Shard, deletion_type: type) -> dict[str, Any]:
-    """Read the shard's records into the store in file order, logging each as an event for the merge."""
-    end = None if shard.count is None else shard.start + shard.count
-    records = upserts = deletions = 0
+def _import_range(store: "CorpusStore", conn: sqlite3.Connection, shard: Shard, deletion_type: type,
+                  lenient: bool = False) -> dict[str, Any]:
+    """Read the shard's records into the store in file order, logging each as an event for the merge.
+
+    The records are read by ``corpus import``'s own code (:func:`miner.scale.inputs.read_records`), so a damaged
+    file or record raises the :class:`InputFileError` that ``corpus import`` reports for it."""
+    upserts = deletions = 0
     batch: list[Any] = []
     seq = 0
 
@@ -197,22 +202,15 @@ def _import_range(store: "CorpusStore", conn: sqlite3.Connection, shard: Shard, 
         conn.execute("COMMIT")
         batch.clear()
 
-    items = iter_items(shard.path, shard.format)
-    try:
-        for n, item in enumerate(items):
-            if n < shard.start:
-                continue
-            if end is not None and n >= end:
-                break
-            records += 1
-            batch.append(item)
-            if len(batch) >= _BATCH:
-                flush()
-        if batch:
+    def take(item: Any) -> None:
+        batch.append(item)
+        if len(batch) >= _BATCH:
             flush()
-    finally:
-        items.close()
-    return {"records": records, "documents": upserts, "deletions": deletions}
+
+    sink, result = read_records(shard.path, shard.format, take, shard.start, shard.count, lenient)
+    if batch:
+        flush()
+    return {"records": sink.taken, "documents": upserts, "deletions": deletions, "dropped": result.dropped}
 
 
 def _extract_into(store: "CorpusStore", conn: sqlite3.Connection, shard: Shard, reader: "Reader",
