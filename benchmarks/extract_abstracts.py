@@ -13,7 +13,6 @@ of randomly drawn findings (fixed seed) to judge by hand in benchmarks/abstract_
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import random
 import sys
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Iterator
 
 from miner.config import SHARED_DIR
+from miner.corpus.shared_sets import drug_combo_paragraphs, hoc_abstracts
 
 
 @dataclass
@@ -32,27 +32,13 @@ class Abstract:
 
 
 def drug_combo() -> Iterator[Abstract]:
-    seen: set[str] = set()
-    for split in ("final_train_set", "final_test_set"):
-        path = SHARED_DIR / "data" / "drug-combo" / f"{split}.jsonl.gz"
-        with gzip.open(path, "rt", encoding="utf-8") as fh:
-            for line in fh:
-                row = json.loads(line)
-                text = row["paragraph"]
-                if text in seen:
-                    continue
-                seen.add(text)
-                src = row.get("source") or ""
-                pmid = src.rstrip("/").rsplit("/", 1)[-1] if "pubmed" in src else row["doc_id"][:12]
-                yield Abstract(f"drugcombo:{pmid}", text)
+    for text, pmid, row_id in drug_combo_paragraphs():
+        yield Abstract(f"drugcombo:{pmid or row_id}", text)
 
 
 def hoc() -> Iterator[Abstract]:
-    path = SHARED_DIR / "data" / "hallmarks-of-cancer" / "hoc_abstracts.jsonl.gz"
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
-        for line in fh:
-            row = json.loads(line)
-            yield Abstract(f"hoc:{row['pmid']}", " ".join(row["sentences"]))
+    for pmid, text in hoc_abstracts():
+        yield Abstract(f"hoc:{pmid}", text)
 
 
 def pubtator(folder: str, names: tuple[str, ...]) -> Iterator[Abstract]:

@@ -14,6 +14,7 @@ and ``spacy.load`` import.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,8 +23,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["add_relation_component", "DEFAULT_PACKAGE"]
 
-#: the packaged component (``models/relation``)
-DEFAULT_PACKAGE = Path(__file__).resolve().parents[3] / "models" / "relation"
+#: the packaged component (``models/relation``; the environment variable ``MINER_RELATION_PACKAGE`` points the default
+#: reader at another package, e.g. to compare two trained models on the same rules in one sitting)
+SHIPPED_PACKAGE = Path(__file__).resolve().parents[3] / "models" / "relation"
+DEFAULT_PACKAGE = Path(os.environ["MINER_RELATION_PACKAGE"]) if os.environ.get("MINER_RELATION_PACKAGE") else SHIPPED_PACKAGE
 
 
 def add_relation_component(nlp: "Language", package: str | Path | None = None, name: str = "miner_relation",

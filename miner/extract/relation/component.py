@@ -76,6 +76,9 @@ RELATIONS_KEY = "miner_relations"
 #: one (label index, direction) per candidate; label index into DD_EFFECTS / DG_LABELS, -1 = not trained on;
 #: direction 1 = the second argument (b) is the later agent, 0 = the first (a) is, -1 = unknown / not a relation
 GOLD_KEY = "miner_rel_gold"
+#: ``doc.user_data`` key of optional per-candidate loss weights (training data; parallel to GOLD_KEY, default 1.0):
+#: silver labels read by the rules (:mod:`miner.extract.relation.silver`) weigh less than annotated ones
+WEIGHT_KEY = "miner_rel_weight"
 KIND_NAMES = {"DD": "prior", "DG": "mechanism"}
 
 DEFAULT_MODEL_CONFIG = """
@@ -372,23 +375,25 @@ class RelationExtractor(TrainablePipe):
             gold = list(eg.reference.user_data.get(GOLD_KEY, ()))
             if len(gold) != len(cands):
                 raise ValueError(f"{self.name}: {len(cands)} candidates but {len(gold)} gold labels in a training Doc")
-            for c, (y, direction) in zip(cands, gold):
+            weights = list(eg.reference.user_data.get(WEIGHT_KEY, ())) or [1.0] * len(gold)
+            for c, (y, direction), cw in zip(cands, gold, weights):
                 i = row
                 row += 1
                 y, direction = int(y), int(direction)
                 if y < 0:
                     continue
+                cw = float(cw)
                 sl = DD_SLICE if c.kind == "DD" else DG_SLICE
                 p = _softmax(S[i, sl])
-                w = none_w if y == 0 else 1.0
+                w = cw * (none_w if y == 0 else 1.0)
                 target = numpy.zeros_like(p)
                 target[y] = 1.0
                 d[i, sl] = w * (p - target)
                 loss += -w * float(numpy.log(max(p[y], 1e-9)))
                 if c.kind == "DD" and y > 0 and direction in (0, 1):
                     s = float(_sigmoid(S[i, DIRECTION_COL]))
-                    d[i, DIRECTION_COL] = s - direction
-                    loss += -float(numpy.log(max(s if direction else 1.0 - s, 1e-9)))
+                    d[i, DIRECTION_COL] = cw * (s - direction)
+                    loss += -cw * float(numpy.log(max(s if direction else 1.0 - s, 1e-9)))
         n = max(1, row)
         return loss / n, ops.asarray2f(d / n)
 

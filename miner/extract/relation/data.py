@@ -54,7 +54,7 @@ from miner.extract.relation.candidates import (
     default_keep,
     doc_arguments,
 )
-from miner.extract.relation.component import GOLD_KEY
+from miner.extract.relation.component import GOLD_KEY, WEIGHT_KEY
 from miner.extract.relation.model import DD_EFFECTS
 from miner.lexicon.compounds import split_compound
 from miner.lexicon.normalize import unify_dashes
@@ -314,7 +314,19 @@ def label_candidates(
     matched_rows: set[int] = set()
     found: list[list[tuple[int, int, int]]] = [[] for _ in cands]  # per candidate: (row, label, direction)
     ignore = [False] * len(cands)
-    for ci, c in enumerate(cands):
+
+    def inside(span, rng) -> bool:
+        return rng[0] - 1 <= span.start_char and span.end_char <= rng[1] + 1
+
+    # pass 1: pairs within the quote; pass 2: cross-sentence pairs for the rows pass 1 left unaligned, whose
+    # affected drug (gene, for a mechanism row) is in the quote and whose prior (agent) is named in the sentence
+    # next to it ("Cisplatin-resistant NTUB1/P cells were established. NTUB1/P had cross-resistance to paclitaxel.")
+    order = [ci for ci, c in enumerate(cands) if not c.cross] + [ci for ci, c in enumerate(cands) if c.cross]
+    first_pass: set[int] = set()
+    for ci in order:
+        c = cands[ci]
+        if c.cross and not first_pass:
+            first_pass = {ri for cj in range(len(cands)) for ri, _y, _d in found[cj]} | matched_rows | {-1}
         a_span, b_span = doc[c.a_start:c.a_end], doc[c.b_start:c.b_end]
         a, b = by_span.get((c.a_start, c.a_end)), by_span.get((c.b_start, c.b_end))
         if a is None or b is None:
@@ -324,7 +336,12 @@ def label_candidates(
         hi = max(a_span.end_char, b_span.end_char)
         for ri, row in enumerate(source.rows):
             rng = ranges[ri]
-            if rng is None or lo < rng[0] - 1 or hi > rng[1] + 1:
+            if rng is None:
+                continue
+            if c.cross:
+                if ri in first_pass:
+                    continue
+            elif lo < rng[0] - 1 or hi > rng[1] + 1:
                 continue
             drug, prior = row.get("drug", ""), row.get("prior_drug", "")
             d_ids, p_ids = row.get("drug_ids") or [], row.get("prior_drug_ids") or []
@@ -332,11 +349,13 @@ def label_candidates(
             if c.kind == "DD" and prior and effect in DD_EFFECTS:
                 y = DD_EFFECTS.index(effect)
                 if agent_matches(drug, d_ids, a_span.text, a, resolver) and \
-                        agent_matches(prior, p_ids, b_span.text, b, resolver):
+                        agent_matches(prior, p_ids, b_span.text, b, resolver) and (not c.cross or inside(a_span, rng)):
                     found[ci].append((ri, y, 0))
                 elif agent_matches(drug, d_ids, b_span.text, b, resolver) and \
-                        agent_matches(prior, p_ids, a_span.text, a, resolver):
+                        agent_matches(prior, p_ids, a_span.text, a, resolver) and (not c.cross or inside(b_span, rng)):
                     found[ci].append((ri, y, 1))
+            elif c.kind == "DG" and c.cross and not inside(b_span, rng):
+                continue
             elif c.kind == "DG":
                 if not gene_matches(row, b_span.text, b, resolver):
                     continue
@@ -370,8 +389,10 @@ def label_candidates(
             a_span, b_span = doc[c.a_start:c.a_end], doc[c.b_start:c.b_end]
             lo = min(a_span.start_char, b_span.start_char)
             hi = max(a_span.end_char, b_span.end_char)
-            # inside the quote of a row no candidate matched: the alignment failed, do not teach "none"
-            if any(s - 1 <= lo and hi <= e + 1 for s, e in unaligned):
+            # inside the quote of a row no candidate matched: the alignment failed, do not teach "none" (a
+            # cross-sentence pair: one of its arguments inside such a quote)
+            if any(s - 1 <= lo and hi <= e + 1 for s, e in unaligned) or c.cross and any(
+                    s - 1 <= sp.start_char and sp.end_char <= e + 1 for s, e in unaligned for sp in (a_span, b_span)):
                 gold.append((-1, -1))
             else:
                 gold.append((0, -1))
@@ -389,9 +410,9 @@ def label_candidates(
 
 
 def training_doc(doc: Doc, cands: list[Candidate], gold: list[tuple[int, int]] | None, doc_id: str,
-                 group: str = "") -> Doc:
+                 group: str = "", weights: list[float] | None = None) -> Doc:
     """A lean copy of a parsed Doc for a DocBin: tokens (with their norms), sentence starts, entities, and the
-    candidates with their gold labels in ``user_data``."""
+    candidates with their gold labels (and optional loss weights) in ``user_data``."""
     new = Doc(doc.vocab, words=[t.text for t in doc], spaces=[bool(t.whitespace_) for t in doc],
               sent_starts=[bool(t.is_sent_start) for t in doc])
     for t, src in zip(new, doc):
@@ -402,6 +423,8 @@ def training_doc(doc: Doc, cands: list[Candidate], gold: list[tuple[int, int]] |
     new.user_data[CANDIDATES_KEY] = [c.to_tuple() for c in cands]
     if gold is not None:
         new.user_data[GOLD_KEY] = [list(g) for g in gold]
+    if weights is not None and any(float(w) != 1.0 for w in weights):
+        new.user_data[WEIGHT_KEY] = [float(w) for w in weights]
     new.user_data[DOC_ID_KEY] = doc_id
     if group:
         new.user_data[GROUP_KEY] = group

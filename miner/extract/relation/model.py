@@ -11,7 +11,10 @@ by the concatenation of
 * the max over the tokens between them (a zero vector when they touch) and the max over the whole window,
 * fixed features: each argument's sub-label (DRUG, REGIMEN, DRUG_CLASS, GENE, VARIANT), the kind (DD/DG),
   whether the second argument comes first in the text (DG), whether the pair crosses a sentence, the number of
-  tokens between them (bucketed) and how many other agents lie between them (0, 1, 2+).
+  tokens between them (bucketed) and how many other agents lie between them (0, 1, 2+); optionally
+  (``cue_features``) which of a few generic cue groups (cross-resistance, resistance, sensitivity, sequence,
+  failure, response, reduction, negation, alteration, combination, comparison, cell model words) are named before,
+  between and after the two arguments.
 
 Only the windows that hold a candidate are embedded, so the cost grows with the candidate sentences, not with
 the document. ``miner.RelationClassifier.v1`` maps that to :data:`N_OUTPUTS` raw scores (logits; the component
@@ -43,6 +46,47 @@ N_FEATURES = 2 * len(ARG_LABELS) + 3 + len(_DIST_BUCKETS) + 3
 N_POOLS = 4
 #: the word every agent token becomes with ``mask_drugs``
 DRUG_MASK = "xdrugx"
+#: generic cue groups read before, between and after the two arguments with ``cue_features`` (word prefixes, lower
+#: case): the statement's form in a few fixed indicators, for a classifier that has few examples to learn it from
+CUE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("cross", ("cross-resist", "cross resist", "crossresist", "cross-refract", "cross-toler")),
+    ("resist", ("resist", "refractor", "insensitiv", "toleran", "nonrespons", "non-respons")),
+    ("sensitive", ("sensiti", "susceptib", "hypersensitiv", "collateral")),
+    ("sequence", ("after", "following", "prior", "previous", "pretreat", "pre-treat", "post", "subsequent", "later",
+                  "second-line", "third-line", "salvage", "rechalleng", "switch", "crossover", "beyond")),
+    ("failure", ("progress", "fail", "relaps", "recurr", "refractor")),
+    ("response", ("respon", "benefit", "activ", "effective", "efficacy", "retain", "overcom", "remission", "control")),
+    ("reduced", ("less", "lower", "reduc", "decreas", "diminish", "limited", "inferior", "shorter", "poor", "impair")),
+    ("negation", ("not", "no", "none", "neither", "nor", "without", "lack", "unaffected")),
+    ("alteration", ("mutat", "mutant", "amplif", "overexpress", "express", "fusion", "rearrang", "loss", "delet",
+                    "substitut", "variant", "harbor", "harbour", "carry", "carri")),
+    ("combination", ("combin", "plus", "together", "concurrent", "concomitant", "co-treat", "cotreat", "synerg")),
+    ("compare", ("than", "versus", "vs", "compared", "comparison", "similar", "whereas", "while")),
+    ("cells", ("cell", "line", "subline", "clone", "xenograft", "selected", "parental", "derived")),
+)
+N_CUE_FEATURES = 3 * len(CUE_GROUPS)
+
+
+def _cue_vector(words: list[str]) -> list[float]:
+    """1.0 for each cue group one of ``words`` (lower case) starts with a prefix of."""
+    out = [0.0] * len(CUE_GROUPS)
+    for w in words:
+        for k, (_name, prefixes) in enumerate(CUE_GROUPS):
+            if not out[k] and any(w.startswith(p) for p in prefixes):
+                out[k] = 1.0
+    return out
+
+
+def cue_features(doc: Doc, cand: Candidate) -> list[float]:
+    """The cue groups named before the first argument, between the two and after the second, within the
+    candidate's window (:data:`CUE_GROUPS`)."""
+    lo, hi = sorted(((cand.a_start, cand.a_end), (cand.b_start, cand.b_end)))
+
+    def words(start: int, end: int) -> list[str]:
+        return [t.lower_ for t in doc[max(start, cand.window_start):min(end, cand.window_end)]]
+
+    return (_cue_vector(words(cand.window_start, lo[0])) + _cue_vector(words(lo[1], hi[0]))
+            + _cue_vector(words(hi[1], cand.window_end)))
 
 
 def candidate_features(cand: Candidate, agents: list[tuple[int, int]] = ()) -> list[float]:
@@ -94,12 +138,14 @@ def build_instance_tensor(
     tok2vec: Model[list[Doc], list[Floats2d]],
     mask_drugs: bool = False,
     get_candidates: Callable[[Doc], list[Candidate]] | None = None,
+    cue_features: bool = False,
 ) -> Model[list[Doc], Floats2d]:
     """Span-pair instance tensor over the candidates' windows (see the module docstring).
 
     ``mask_drugs``: the tok2vec reads every agent of a candidate as the placeholder word :data:`DRUG_MASK`
     (entity masking: the classifier learns the statement's form rather than which drugs the few training
-    statements happen to name).
+    statements happen to name). ``cue_features``: add the fixed cue indicators of :func:`cue_features`
+    (:data:`N_CUE_FEATURES` more columns).
     """
     return Model(
         "miner_rel_instances",
@@ -107,9 +153,15 @@ def build_instance_tensor(
         init=_instances_init,
         layers=[tok2vec],
         refs={"tok2vec": tok2vec},
-        attrs={"get_candidates": get_candidates or make_get_candidates(), "mask_drugs": bool(mask_drugs)},
+        attrs={"get_candidates": get_candidates or make_get_candidates(), "mask_drugs": bool(mask_drugs),
+               "cue_features": bool(cue_features)},
         dims={"nO": None},
     )
+
+
+def n_features(model: Model) -> int:
+    """The number of fixed feature columns of an instance-tensor model."""
+    return N_FEATURES + (N_CUE_FEATURES if model.attrs.get("cue_features") else 0)
 
 
 def _windows(model: Model, docs: list[Doc]) -> tuple[list[Doc], list[tuple[int, int, Candidate]], numpy.ndarray]:
@@ -117,6 +169,7 @@ def _windows(model: Model, docs: list[Doc]) -> tuple[list[Doc], list[tuple[int, 
     fixed features."""
     get_cands = model.attrs["get_candidates"]
     mask = model.attrs.get("mask_drugs", False)
+    cues = model.attrs.get("cue_features", False)
     windows: list[Doc] = []
     items: list[tuple[int, int, Candidate]] = []
     feats: list[list[float]] = []
@@ -134,8 +187,8 @@ def _windows(model: Model, docs: list[Doc]) -> tuple[list[Doc], list[tuple[int, 
                 index[key] = len(windows)
                 windows.append(_masked(doc, key, agents) if mask else doc[key[0]:key[1]].as_doc())
             items.append((index[key], key[0], cand))
-            feats.append(candidate_features(cand, agents))
-    return windows, items, numpy.asarray(feats, dtype="float32").reshape(len(items), N_FEATURES)
+            feats.append(candidate_features(cand, agents) + (cue_features(doc, cand) if cues else []))
+    return windows, items, numpy.asarray(feats, dtype="float32").reshape(len(items), n_features(model))
 
 
 def _masked(doc: Doc, window: tuple[int, int], agents: list[tuple[int, int]]) -> Doc:
@@ -161,14 +214,14 @@ def _instances_init(model: Model, X: list[Doc] | None = None, Y=None) -> Model:
     if not width:  # a tok2vec without an nO dim: measure it
         sample = windows or X
         width = tok2vec.predict(sample[:1])[0].shape[1]
-    model.set_dim("nO", N_POOLS * width + N_FEATURES)
+    model.set_dim("nO", N_POOLS * width + n_features(model))
     return model
 
 
 def _instances_forward(model: Model, docs: list[Doc], is_train: bool):
     ops = model.ops
     nO = model.get_dim("nO")
-    width = (nO - N_FEATURES) // N_POOLS
+    width = (nO - n_features(model)) // N_POOLS
     windows, items, feats = _windows(model, docs)
     if not items:
         return ops.alloc2f(0, nO), lambda d_out: []

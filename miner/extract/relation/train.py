@@ -5,12 +5,20 @@
     python -m miner.extract.relation.train evaluate   # dev figures (candidate level and findings level)
     python -m miner.extract.relation.train package    # model-best -> models/relation (8-bit, no vectors copy)
     python -m miner.extract.relation.train all        # the four in order
+    python -m miner.extract.relation.train silver     # rule findings on silver texts (relation/silver.py)
+    python -m miner.extract.relation.train convert --silver training/corpus/relation_silver_findings.jsonl
 
 Files: ``training/corpus/relation_{train,select,dev_abstracts,dev_civic}.spacy`` (+ ``relation_stats.json``),
 ``training/output/relation/`` (checkpoints), ``training/logs/relation.log``, ``training/output/relation_eval.json``.
 Training data: the development abstracts' ``train`` split and CIViC ``train`` (one document in seven of them is
 the checkpoint-selection set ``relation_select``); ``dev`` documents are only scored. ``--config`` trains another
 config (e.g. ``configs/relation_vectors.cfg``), ``--vectors`` passes ``paths.vectors``.
+
+Options measured in session 7 and not adopted (BENCHMARKS.md, "Relation component, session 7"; the shipped model
+uses none of them): silver labels from the rule reader (``silver`` + ``convert --silver``), cross-sentence
+candidates (``convert --neighbours``, with rows aligned across the sentence boundary), cue-word features
+(``--set components.miner_relation.model.create_instance_tensor.cue_features=true``) and thresholds chosen on the
+selection set (:func:`choose_thresholds`).
 """
 
 from __future__ import annotations
@@ -49,8 +57,58 @@ def _has_labels(doc) -> bool:
     return any(int(y) >= 0 for y, _d in doc.user_data.get(GOLD_KEY, ()))
 
 
-def convert(out: Path = CORPUS_DIR, neighbours: bool = False, with_civic: bool = True) -> dict[str, Any]:
-    """Parse the training and dev documents with miner's pipeline and write the labelled candidates."""
+def _silver_docs(nlp, findings: list[dict[str, Any]], skip: set[str], neighbours: bool, weight: float,
+                 select_groups: bool = False) -> tuple[list, dict[str, Any]]:
+    """Training Docs of the silver texts that are no gold document (``skip``) and hold a confident rule finding,
+    labelled by :func:`miner.extract.relation.silver.label_silver`; texts of a selection group are left out."""
+    from collections import Counter
+
+    from miner.extract.mentions import default_resolver
+    from miner.extract.relation.candidates import candidate_pairs, default_keep, doc_arguments
+    from miner.extract.relation.data import is_selection_doc, training_doc
+    from miner.extract.relation.silver import is_confident, label_silver, silver_texts
+
+    by_doc: dict[str, list[dict[str, Any]]] = {}
+    for f in findings:
+        if is_confident(f):
+            by_doc.setdefault(f["doc_id"], []).append(f)
+    resolver = default_resolver()
+    texts = [(d, t, g) for d, t, g in silver_texts() if d in by_doc and d not in skip and not is_selection_doc(g)]
+    docs, labels = [], Counter()
+    for doc, (doc_id, group) in nlp.pipe(((t, (d, g)) for d, t, g in texts), as_tuples=True, batch_size=16):
+        args = doc_arguments(doc, resolver)
+        cands = candidate_pairs(doc, keep=default_keep, neighbours=neighbours, resolver=resolver, args=args)
+        gold = label_silver(doc, cands, by_doc[doc_id])
+        if any(y >= 0 for y, _d in gold):
+            docs.append(training_doc(doc, cands, gold, doc_id, group, weights=[weight] * len(gold)))
+        for c, (y, _d) in zip(cands, gold):
+            labels[f"{c.kind}:{'ignored' if y < 0 else (DD_NAMES[y] if c.kind == 'DD' else ('none', 'resistance')[y])}"] += 1
+    return docs, {"texts": len(texts), "documents": len(docs), "labels": dict(labels)}
+
+
+DD_NAMES = ("none", "cross_resistance", "reduced_efficacy", "no_cross_resistance", "collateral_sensitivity")
+SILVER_FILE = CORPUS_DIR / "relation_silver_findings.jsonl"
+
+
+def silver(out: Path = SILVER_FILE) -> Path:
+    """The rule reader (rules alone) over the silver texts -> a JSONL file of findings (see
+    :mod:`miner.extract.relation.silver`)."""
+    from miner.extract.relation.silver import rule_findings, silver_texts
+
+    texts = silver_texts()
+    t0 = time.perf_counter()
+    found = rule_findings(texts, out=out)
+    _log(f"silver: {len(texts)} texts, {len(found)} rule findings ({time.perf_counter() - t0:.0f} s) -> {out}")
+    return out
+
+
+def convert(out: Path = CORPUS_DIR, neighbours: bool = False, with_civic: bool = True,
+            silver_findings: Path | None = None, silver_weight: float | None = None) -> dict[str, Any]:
+    """Parse the training and dev documents with miner's pipeline and write the labelled candidates.
+
+    With ``silver_findings`` (a file written by :func:`silver`), the confident rule findings label the pairs gold
+    leaves unlabelled in the training documents and give silver training documents of their own (weight
+    ``silver_weight``; never in the selection set)."""
     import miner.nlp
     from miner.extract.relation.data import (
         GROUP_KEY,
@@ -64,13 +122,23 @@ def convert(out: Path = CORPUS_DIR, neighbours: bool = False, with_civic: bool =
         save_docbin,
     )
 
+    from miner.extract.relation.candidates import get_candidates
+    from miner.extract.relation.component import GOLD_KEY, WEIGHT_KEY
+    from miner.extract.relation.data import DOC_ID_KEY
+    from miner.extract.relation.silver import SILVER_WEIGHT, label_silver, merge_labels, read_findings
+
     nlp = miner.nlp.load()
+    weight = SILVER_WEIGHT if silver_weight is None else float(silver_weight)
+    silver_rows: list[dict[str, Any]] = read_findings(silver_findings) if silver_findings else []
+    silver_by_doc: dict[str, list[dict[str, Any]]] = {}
+    for f in silver_rows:
+        silver_by_doc.setdefault(f["doc_id"], []).append(f)
     sets = {
         "train": abstract_sources("train") + (civic_sources("train") if with_civic else []),
         "dev_abstracts": abstract_sources("dev"),
         "dev_civic": civic_sources("dev") if with_civic else [],
     }
-    stats: dict[str, Any] = {"neighbours": neighbours}
+    stats: dict[str, Any] = {"neighbours": neighbours, "silver": str(silver_findings or ""), "silver_weight": weight}
     for name, sources in sets.items():
         t0 = time.perf_counter()
         docs, st = convert_sources(sources, nlp, neighbours=neighbours)
@@ -78,9 +146,24 @@ def convert(out: Path = CORPUS_DIR, neighbours: bool = False, with_civic: bool =
         stats[name] = {"documents": len(sources), "candidates": st.candidates, "labels": dict(st.labels),
                        "rows": st.rows, "rows_aligned": st.rows_aligned, "unaligned_rows": st.unaligned}
         if name == "train":
+            extra: list = []
+            if silver_rows:
+                used = 0
+                for d in docs:  # silver under gold in the training (never the selection) documents
+                    rows = silver_by_doc.get(d.user_data[DOC_ID_KEY])
+                    if rows and not is_selection_doc(d.user_data[GROUP_KEY]):
+                        merged, weights, n = merge_labels(d.user_data[GOLD_KEY], label_silver(d, get_candidates(d), rows),
+                                                          weight)
+                        d.user_data[GOLD_KEY] = [list(g) for g in merged]
+                        if n:
+                            d.user_data[WEIGHT_KEY] = weights
+                        used += n
+                extra, sst = _silver_docs(nlp, silver_rows, {s.doc_id for s in sources}, neighbours, weight)
+                stats["silver"] = {"file": str(silver_findings), "labels_in_gold_documents": used, **sst}
+                _log(f"silver: {used} labels in gold training documents; {sst}")
             labelled = [d for d in docs if _has_labels(d)]
             select = cap_groups([d for d in labelled if is_selection_doc(d.user_data[GROUP_KEY])], MAX_SELECT_PER_GROUP)
-            train = cap_groups([d for d in labelled if not is_selection_doc(d.user_data[GROUP_KEY])],
+            train = cap_groups([d for d in labelled if not is_selection_doc(d.user_data[GROUP_KEY])] + extra,
                                MAX_TRAIN_PER_GROUP)
             stats["train"]["train_docs"], stats["train"]["select_docs"] = len(train), len(select)
             save_docbin(train, out / "relation_train.spacy")
@@ -136,6 +219,41 @@ def candidate_scores(model_path: Path, corpus: Path, **cfg) -> dict[str, float]:
     examples = list(make_relation_corpus(corpus)(nlp))
     scores = nlp.evaluate(examples)
     return {k: round(float(v), 4) for k, v in scores.items() if k.startswith("rel_")}
+
+
+THRESHOLD_GRID = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def choose_thresholds(model_path: Path, corpus: Path | None = None,
+                      grid: tuple[float, ...] = THRESHOLD_GRID) -> dict[str, Any]:
+    """The acceptance thresholds (``threshold`` for prior pairs, ``mechanism_threshold`` for gene pairs) that give
+    the best relation F on the selection set (``relation_select``; never a dev set). Ties go to the higher
+    precision, then to the value nearer 0.5. Returns the two thresholds and the selection figures at each."""
+    import spacy
+
+    from miner.extract.relation import _static_vectors_width
+    from miner.extract.relation.data import make_relation_corpus
+
+    corpus = corpus or CORPUS_DIR / "relation_select.spacy"
+    nlp = spacy.load(model_path)
+    comp = nlp.get_pipe("miner_relation")
+    if _static_vectors_width(comp) and not nlp.vocab.vectors.shape[0]:
+        from miner.nlp.pipeline import share_vectors
+
+        share_vectors(nlp, spacy.load(REPO_ROOT / "models" / "ner_variant"))
+    examples = list(make_relation_corpus(corpus)(nlp))
+    table = []
+    for t in grid:
+        comp.cfg.update(threshold=t, mechanism_threshold=t)
+        table.append((t, nlp.evaluate(examples)))
+    out: dict[str, Any] = {"selection_set": str(corpus)}
+    for key, kind in (("threshold", "prior"), ("mechanism_threshold", "mechanism")):
+        best = max(table, key=lambda row: (round(row[1][f"rel_{kind}_f"], 6), round(row[1][f"rel_{kind}_p"], 6),
+                                           -abs(row[0] - 0.5)))
+        out[key] = best[0]
+        out[f"{kind}_at"] = {str(t): {m: round(float(sc[f"rel_{kind}_{m}"]), 4) for m in ("p", "r", "f")}
+                             for t, sc in table}
+    return out
 
 
 def _scores(result, slice_name: str) -> dict[str, dict[str, float]]:
@@ -246,11 +364,14 @@ def package(checkpoint: Path | None = None, dest: Path = PACKAGE_DIR) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("step", choices=("convert", "train", "evaluate", "package", "all"))
+    ap.add_argument("step", choices=("silver", "convert", "train", "evaluate", "package", "all"))
     ap.add_argument("--config", type=Path, default=CONFIG)
     ap.add_argument("--output", type=Path, default=OUTPUT_DIR)
     ap.add_argument("--vectors", default=None, help="paths.vectors for a config with static vectors")
     ap.add_argument("--neighbours", action="store_true", help="convert: also pairs across neighbouring sentences")
+    ap.add_argument("--silver", type=Path, default=None, metavar="FINDINGS",
+                    help="silver: where to write the rule findings; convert: label with them (see relation/silver.py)")
+    ap.add_argument("--silver-weight", type=float, default=None, help="convert: loss weight of a silver label")
     ap.add_argument("--max-steps", type=int, default=None)
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="train: a spacy train config override (repeatable), e.g. components.miner_relation.none_weight=0.5")
@@ -260,8 +381,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corpus", type=Path, default=CORPUS_DIR, help="where convert writes / evaluate reads the .spacy files")
     args = ap.parse_args(argv)
     try:
+        if args.step == "silver":
+            silver(args.silver or SILVER_FILE)
         if args.step in ("convert", "all"):
-            convert(args.corpus, neighbours=args.neighbours)
+            convert(args.corpus, neighbours=args.neighbours, silver_findings=args.silver,
+                    silver_weight=args.silver_weight)
         if args.step in ("train", "all"):
             overrides = {}
             if args.vectors:
