@@ -85,6 +85,8 @@ class Finding:
     negated: bool = False
     evidence_level: str = "unknown"
     cancer: str = ""
+    cancer_name: str = ""  # `cancer` normalized by the cancer vocabulary; empty when not in it
+    cancer_id: str = ""  # its vocabulary id (MeSH id or cancer:<name>); a list joins names and ids with "; "
     # provenance
     doc_id: str = ""
     section: str = ""

@@ -20,7 +20,8 @@ from miner.export.common import check_target, decision_summary, is_stdout
 from miner.schema import OFFSET_ROLES, Finding
 
 _STR = ("id", "doc_id", "drug", "prior_drug", "effect", "mechanism", "mechanism_type", "kind", "evidence_level",
-        "cancer", "section", "rule", "source", "status", "reason", "note", "sentence", "evidence_quote")
+        "cancer", "cancer_name", "cancer_id", "section", "rule", "source", "status", "reason", "note", "sentence",
+        "evidence_quote")
 _LISTS = ("drug_ids", "prior_drug_ids", "mechanism_genes", "refs", "gold_ids")
 _BOOLS = ("direction_bidirectional", "hedged", "negated")
 _DECISION = ("latest_decision", "latest_curator", "latest_decision_time", "latest_correction")

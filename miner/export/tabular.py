@@ -28,8 +28,8 @@ FORMULA_CHARS = "=+-@"
 FINDING_COLUMNS = [
     "finding_id", "status", "gold_ids", "reason", "confidence", "doc_id", "drug", "prior_drug", "mechanism", "effect",
     "drug_ids", "prior_drug_ids", "mechanism_genes", "mechanism_type", "kind",
-    "direction_bidirectional", "hedged", "negated", "evidence_level", "cancer", "section",
-    "sentence", "sentence_start", "sentence_end", "rule",
+    "direction_bidirectional", "hedged", "negated", "evidence_level", "cancer", "cancer_name", "cancer_id",
+    "section", "sentence", "sentence_start", "sentence_end", "rule",
 ]
 #: Read-only: the decision already stored for the finding (see ``decision_summary``).
 LATEST_COLUMNS = ["latest_decision", "latest_curator", "latest_decision_time", "latest_correction"]
@@ -77,6 +77,7 @@ def finding_row(f: Finding) -> dict[str, object]:
         "mechanism_genes": "|".join(f.mechanism_genes), "mechanism_type": f.mechanism_type,
         "kind": f.kind, "direction_bidirectional": f.direction_bidirectional, "hedged": f.hedged,
         "negated": f.negated, "evidence_level": f.evidence_level, "cancer": f.cancer,
+        "cancer_name": f.cancer_name, "cancer_id": f.cancer_id,
         "section": f.section, "sentence": f.sentence, "sentence_start": sent[0],
         "sentence_end": sent[1], "rule": f.rule,
     }

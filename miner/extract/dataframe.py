@@ -12,8 +12,8 @@ if TYPE_CHECKING:  # pragma: no cover
 #: DataFrame columns, in order (offsets are flattened to <role>_start/<role>_end).
 _COLUMNS = (
     "id", "doc_id", "drug", "prior_drug", "effect", "mechanism", "mechanism_type", "mechanism_genes", "kind",
-    "negated", "hedged", "direction_bidirectional", "evidence_level", "cancer", "section", "rule",
-    "confidence", "drug_ids", "prior_drug_ids", "sentence",
+    "negated", "hedged", "direction_bidirectional", "evidence_level", "cancer", "cancer_name", "cancer_id", "section",
+    "rule", "confidence", "drug_ids", "prior_drug_ids", "sentence",
 )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from miner.nlp.cancers import normalize_cancer
 from miner.schema import Finding
 
 HEDGE_PENALTY = 0.15
@@ -71,6 +72,22 @@ def reversed_finding(f: Finding) -> Finding:
     return Finding.from_dict(data)
 
 
+def normalized_cancer(cancer: str) -> tuple[str, str]:
+    """``(cancer_name, cancer_id)`` of a cancer as written: its cancer-vocabulary name and id
+    ("EGFR-mutant NSCLC" -> ("non-small cell lung cancer", "MESH:D002289")), or ("", "") when the vocabulary
+    does not know it (no id)."""
+    if not cancer.strip():
+        return "", ""
+    name, ident = normalize_cancer(cancer)
+    return (name, ident) if ident else ("", "")
+
+
+def set_cancer(f: Finding, cancer: str) -> None:
+    """Give ``f`` its cancer as written and normalized (the one place the extractor sets them)."""
+    f.cancer = cancer
+    f.cancer_name, f.cancer_id = normalized_cancer(cancer)
+
+
 def confidence(base: float, hedged: bool = False, anaphora: bool = False, mechanism_from_next: bool = False) -> float:
     """A rule's base confidence lowered for what makes a reading less certain, kept within [0.05, 1]."""
     conf = base
@@ -98,7 +115,7 @@ def build(
         offsets["prior_drug"] = list(prior.span)
     if mechanism is not None:
         offsets["mechanism"] = [mechanism.start, mechanism.end]
-    return Finding(
+    finding = Finding(
         drug=drug.text,
         effect=effect,
         prior_drug=prior.text if prior is not None else "",
@@ -112,7 +129,6 @@ def build(
         hedged=context.hedged,
         negated=context.negated,
         evidence_level=context.evidence_level,
-        cancer=context.cancer,
         section=context.section,
         doc_id=provenance.doc_id,
         sentence=provenance.sentence,
@@ -121,3 +137,5 @@ def build(
         confidence=confidence,
         note=note,
     )
+    set_cancer(finding, context.cancer)
+    return finding

@@ -434,7 +434,7 @@ class Reader:
             taken.add((k, pair))
             f.hedged = has_cue(sents[k].units, hedge)
             f.evidence_level = _scoped(levels, blocks, k) or "unknown"
-            f.cancer = _scoped(cancers, blocks, k) or memory.cancer
+            build.set_cancer(f, _scoped(cancers, blocks, k) or memory.cancer)
             f.section = sections.at(f.offsets["drug"][0] - section_base)
             f.confidence = build.confidence(f.confidence * MODEL_WEIGHT, f.hedged)
             f.id = f.stable_id()
