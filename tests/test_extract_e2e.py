@@ -19,16 +19,6 @@ pytestmark = pytest.mark.slow
 DRUG_COMBO = SHARED_DIR / "data" / "drug-combo" / "final_test_set.jsonl.gz"
 
 
-@pytest.fixture(scope="module")
-def nlp():
-    from miner.nlp import load
-
-    try:
-        return load()
-    except Exception as exc:  # pragma: no cover - models not trained on this checkout
-        pytest.skip(f"trained pipeline unavailable: {exc}")
-
-
 def _real_abstracts(n: int) -> list[tuple[str, str, str]]:
     """(pmid, title, abstract) of the first ``n`` drug-combo abstracts that talk about resistance."""
     out: list[tuple[str, str, str]] = []

@@ -15,16 +15,6 @@ from miner.schema import Finding, read_jsonl, validate
 NSCLC_ID = "MESH:D002289"
 
 
-@pytest.fixture(scope="module")
-def nlp():
-    from miner.nlp import load
-
-    try:
-        return load()
-    except Exception as exc:  # pragma: no cover - models not trained on this checkout
-        pytest.skip(f"trained pipeline unavailable: {exc}")
-
-
 def read(nlp, text: str) -> list[Finding]:
     from miner.extract import extract_text
 
