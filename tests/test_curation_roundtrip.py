@@ -316,23 +316,16 @@ def test_promote_uses_the_latest_decision_and_survives_line_separators(tmp_path:
 # -- both reviews, the real extractor -------------------------------------------------------------------------------
 
 @pytest.mark.slow
-def test_accept_all_on_both_reviews_stores_no_correction(tmp_path: Path) -> None:
+def test_accept_all_on_both_reviews_stores_no_correction(tmp_path: Path, nlp) -> None:
     """CSV, Label Studio and brat round trips of every finding the extractor reads in the two reviews."""
     from miner.config import SHARED_DIR
+    from miner.extract import extract_text
     from miner.pipeline import REVIEWS
 
-    try:
-        from miner.extract import extract_text
-        from miner.nlp import load
-
-        nlp = load()
-    except Exception as exc:  # pragma: no cover - models not trained, or the extractor unavailable
-        pytest.skip(f"trained pipeline unavailable: {exc}")
     texts, findings = {}, []
     for name, filename in REVIEWS.items():
         path = SHARED_DIR / "seeds" / filename
-        if not path.is_file():
-            pytest.skip(f"{path} missing")
+        assert path.is_file(), f"{path} missing (../shared must sit beside the repo)"
         doc_id = f"text:{name}"
         texts[doc_id] = path.read_bytes().decode("utf-8")
         findings += extract_text(texts[doc_id], doc_id=doc_id, nlp=nlp)
