@@ -4,7 +4,7 @@ Research compounds and early clinical drugs are written by their sponsor codes, 
 them all (DrugBank's open vocabulary knows PF00299804 but not TAE684, AZ628 or AC220). The recognizers tag them
 as an unlinked chemical, as a gene, or not at all, so the reader never saw them as agents.
 
-The algorithm is a pure function over the sentence's tokens (shape plus context), in the spirit of the shape
+The algorithm is a pure function over the sentence's tokens (shape plus context; the context words are the grammar's ``code_*`` word lists), in the spirit of the shape
 features of chemical NER (Leaman et al., tmChem, J Cheminform 2015): a token is a code name when
 
 * its shape is letters then digits (``[A-Z][A-Za-z]{1,5}`` + optional hyphen + at least three digits, or a
@@ -22,10 +22,15 @@ about drug resistance in cancer, where sponsor codes name anticancer compounds).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Sequence
 
+from miner.extract.grammar import load_grammar
+from miner.lexicon.normalize import HYPHENS
+
 #: letters + optional dash + digits (+ one letter): "TAE684", "AZD-5363", "GSK1129212", "VTX-11e"
-_SHAPE = re.compile(r"^[A-Z][A-Za-z]{1,5}[-\u2010\u2011\u2013]?\d{3,8}[A-Za-z]?$|^[A-Z]{2,5}[-\u2010\u2011\u2013]\d{2,8}[A-Za-z]?$")
+_DASH = re.escape(HYPHENS)
+_SHAPE = re.compile(rf"^[A-Z][A-Za-z]{{1,5}}[{_DASH}]?\d{{3,8}}[A-Za-z]?$|^[A-Z]{{2,5}}[{_DASH}]\d{{2,8}}[A-Za-z]?$")
 #: gene symbols and other names of that shape ("CD133", "KIAA1549", "ZNF217", "MIR21", "HLA-A"): never codes
 _NOT_CODE_PREFIX = frozenset({
     # gene symbols and identifiers of that shape
@@ -35,28 +40,13 @@ _NOT_CODE_PREFIX = frozenset({
     "HCC", "SNU", "NCI", "MDA", "HT", "SW", "BT", "KU", "MOLM", "CC", "PC", "SK", "OCI", "HL", "THP", "LN", "DU",
     "VCAP", "TE", "KYSE", "HEK", "OVCAR", "HCT", "LOVO", "COLO", "CAL", "NB", "SH", "IMR", "NTUB", "UM", "WM",
     "SKMEL", "MEL", "HN", "ACHN", "CAKI", "HEP", "HUH", "PLC", "SNB", "KG", "MV", "NALM", "REH", "MM", "RPMI", "OPM",
-    "KMS", "LP", "EOL", "MCF", "ZR", "SUM", "HS", "PANC", "CFPAC", "BXPC", "ASPC", "CAPAN", "EBC", "HCC", "PC",
+    "KMS", "LP", "EOL", "MCF", "ZR", "SUM", "HS", "PANC", "CFPAC", "BXPC", "ASPC", "CAPAN", "EBC",
     # trial groups, staging and counting words
     "ECOG", "RECIST", "CTCAE", "ISO", "TNM", "AJCC", "UICC", "FIGO", "GOG", "RTOG", "SWOG", "EORTC", "CALGB",
     "NSABP", "JCOG", "WJOG", "KCSG", "NCCTG", "ACOSOG", "CCTG", "NRG", "TCGA", "GIST", "STAGE", "GRADE", "TYPE",
     "PHASE", "EXON", "CODON", "ARM", "DAY", "WEEK", "CYCLE",
 })
-#: words after which a token stands where an agent stands
-_AGENT_BEFORE = frozenset(
-    "to against with using inhibitor inhibitors antagonist antagonists agent agents compound compounds drug drugs "
-    "degrader degraders molecule molecules blocker blockers analogue analog analogs analogues "
-    "receiving received plus".split()
-)
-#: words after a code (or its list) that make it a population or an identifier, not an agent
-_POPULATION_AFTER = frozenset(
-    "cells cell line lines subline sublines clone clones xenograft xenografts tumor tumors tumour tumours model "
-    "models mice cohort cohorts patients trial trials study studies gene genes protein proteins mutation mutations "
-    "variant variants allele alleles locus region exon domain receptor".split()
-)
 _LIST = frozenset({",", "and", "or", "/", ";"})
-#: affixes glued to a code that show it is an agent ("AZ628-resistant", "TAE684-treated")
-_AGENT_AFFIX = re.compile(r"^(.+?)[-\u2010\u2011\u2013](resistant|resistance|refractory|treated|selected|sensitive|"
-                          r"induced|mediated|based|containing)$", re.IGNORECASE)
 _VARIANT = re.compile(r"^[A-Z]\d{2,4}[A-Z*]$|^p\.")
 
 
@@ -69,17 +59,27 @@ def is_code_shape(text: str) -> bool:
     return head not in _NOT_CODE_PREFIX and not any(head.startswith(p) for p in _NOT_CODE_PREFIX if len(p) >= 4)
 
 
+@lru_cache(maxsize=1)
+def _context() -> tuple[frozenset[str], frozenset[str], re.Pattern]:
+    """The grammar's word lists for agent position: (words before, words after that rule it out, glued affixes)."""
+    grammar = load_grammar()
+    affixes = "|".join(sorted(map(re.escape, grammar.word_list("code_agent_affix"))))
+    return (grammar.word_list("code_agent_before"), grammar.word_list("code_not_agent_after"),
+            re.compile(rf"^(.+?)[{_DASH}]({affixes})$", re.IGNORECASE))
+
+
 def code_name_tokens(words: Sequence[str]) -> list[tuple[int, str]]:
     """Indexes of the tokens of a sentence that are code names in agent position, with the code's text.
 
     ``words`` are the token texts of one sentence. A token glued to an agent affix ("AZ628-resistant") gives the
     code part alone.
     """
+    agent_before, not_agent_after, agent_affix = _context()
     out: list[tuple[int, str]] = []
     n = len(words)
     i = 0
     while i < n:
-        glued = _AGENT_AFFIX.match(words[i])
+        glued = agent_affix.match(words[i])
         if glued and is_code_shape(glued.group(1)):
             out.append((i, glued.group(1)))
             i += 1
@@ -95,8 +95,8 @@ def code_name_tokens(words: Sequence[str]) -> list[tuple[int, str]]:
             j += 2
         after = words[j].lower() if j < n else ""
         before = words[i - 1].lower() if i > 0 else ""
-        agent_slot = before in _AGENT_BEFORE or (before == "(" and i > 1 and words[i - 2].lower() in _AGENT_BEFORE)
-        if agent_slot and after not in _POPULATION_AFTER and "/" not in (before, after):
+        agent_slot = before in agent_before or (before == "(" and i > 1 and words[i - 2].lower() in agent_before)
+        if agent_slot and after not in not_agent_after and "/" not in (before, after):
             out.extend((k, words[k]) for k in run)
         i = j
     return out

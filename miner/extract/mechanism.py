@@ -211,13 +211,6 @@ def mechanism_list(units: list[Unit], g: int) -> list[int]:
     return [k for k in members if not (k - 1 in members and units[k - 1].unit == "GENE")]
 
 
-#: words that make a gene mention the carrier's alteration ("cells having PTEN loss", "KRAS G12D mutation")
-_ALTERED = frozenset(
-    "mutation mutations mutant mutated amplification amplified loss deletion deleted fusion fusions rearrangement "
-    "rearranged overexpression overexpressing variant variants insertion substitution translocation".split()
-)
-
-
 def find_carrier(units: list[Unit], cues: CueLexicon) -> Mechanism | None:
     """The alteration a sentence says its population carries, for a later sentence about that population
     ("A xenograft was established with cells having PTEN loss. The xenograft was resistant to docetaxel.").
@@ -225,12 +218,13 @@ def find_carrier(units: list[Unit], cues: CueLexicon) -> Mechanism | None:
     A variant or fusion mention is an alteration by itself; a gene counts with an alteration word next to it.
     The first such mention wins (the carrier is introduced before anything else is said about it).
     """
+    altered = load_grammar().word_list("carrier_alteration")
     for k, u in enumerate(units):
         if u.unit != "GENE" or u.mention is None:
             continue
         near = {units[j].text.lower() for j in (k - 1, k + 1) if 0 <= j < len(units)}
         words = set(u.text.lower().replace("-", " ").split())
-        if u.mention.label == "VARIANT" or (near | words) & _ALTERED:
+        if u.mention.label == "VARIANT" or (near | words) & altered:
             mech = _make(units, k, cues)
             mech.from_next_sentence = True  # not stated in the finding's own sentence
             return mech
