@@ -270,12 +270,10 @@ class Reader:
         if "mech" in roles:
             mechanisms = [from_gene_unit(units, k, self.cues) for k in mechanism_list(units, roles["mech"])]
         else:
-            mech = self._mechanism(roles, units, trigger, effect, nxt)
-            if mech is None and rp.mechanism == "antecedent":
-                # the population's alteration named just before ("cells having PTEN loss. The xenograft was ...")
-                mech = next((c for b in reversed(before) if (c := find_carrier(b.units, self.cues))), None)
-                if mech is None:
-                    return None
+            antecedent = rp.mechanism == "antecedent"
+            mech = self._mechanism(roles, units, trigger, effect, nxt, before if antecedent else [])
+            if mech is None and antecedent:
+                return None  # such a rule reads a resistance only with the mechanism it was written for
             mechanisms = [mech] if mech is not None else []
         return _Reading(rp, effect, negated, trigger, pairs, mechanisms, match.anaphora, match.mirror)
 
@@ -319,9 +317,11 @@ class Reader:
         return constraints.Match(rp, roles, units, drugs, priors, anaphora)
 
     def _mechanism(
-        self, roles: dict[str, int], units: list[Unit], trigger: int, effect: str, nxt: _Sentence | None
+        self, roles: dict[str, int], units: list[Unit], trigger: int, effect: str, nxt: _Sentence | None,
+        before: list[_Sentence],
     ) -> Mechanism | None:
-        """The pattern's own GENE:mech, else (for negative effects) a linked gene in this or the next sentence."""
+        """The pattern's own GENE:mech, else (for negative effects) a linked gene in this or the next sentence,
+        else the carrier named in a sentence of ``before``."""
         if "mech" in roles:
             return from_gene_unit(units, roles["mech"], self.cues)
         if POLARITY.get(effect) != "negative":
@@ -337,6 +337,12 @@ class Reader:
         mech = find_in_sentence(units, trigger, self.cues)
         if mech is None and nxt is not None:
             mech = find_in_next(nxt.units, nxt.span.text, self.cues)
+        # the population's alteration named just before ("cells having PTEN loss. The xenograft was ..."), for the
+        # rules that ask for it (``before`` is empty otherwise)
+        for b in reversed(before):
+            if mech is not None:
+                break
+            mech = find_carrier(b.units, self.cues)
         return mech
 
     def _agents(self, agents: list[Agent]) -> list[Agent]:
