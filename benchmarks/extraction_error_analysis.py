@@ -29,6 +29,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("errors", type=Path)
     ap.add_argument("--dataset", default="abstracts")
+    ap.add_argument("--list", action="store_true", help="also print every miss with its cause")
     args = ap.parse_args()
     from miner.extract import get_reader
 
@@ -63,6 +64,10 @@ def main() -> None:
         else:
             cause = "no rule matches"
         causes[r["slice"]][cause] += 1
+        if args.list:
+            prior = f" <- {r['prior_drug']}" if seq else ""
+            print(f"[{r['slice']}] {cause} | {r['doc_id']} | {r['drug']}{prior} | {r['effect']} | {r.get('mechanism', '')}")
+            print(f"    {quote[:300]}")
         examples.setdefault((r["slice"], cause), quote[:160])
     for sl, counter in causes.items():
         total = sum(counter.values())
