@@ -230,12 +230,22 @@ def test_server_side_pacing_at_the_real_default_rate(srv):
     assert arrivals[-1] - arrivals[0] < 2.6  # ~6 intervals of 1/3 s (+5% margin): not much slower either
 
 
-def test_retries_go_through_the_limiter_too(srv):
-    client = fast_client(srv.url)
-    client.limiter = RateLimiter(RATE_WITH_KEY)
-    srv.add_fault("status", "esearch", status=503, times=12)
-    client.retry.max_attempts = 13
-    client.esearch("cancer")
-    arrivals = [r.t for r in srv.requests("esearch")]
-    assert len(arrivals) == 13
+def test_retries_go_through_the_limiter_too():
+    # One fake clock drives the limiter, the retry backoff and the server's arrival stamps: time moves
+    # only when the client waits, so the arrivals show the pacing exactly, however loaded the machine.
+    # A retry that skipped the limiter would arrive after only its backoff (0.01-0.05 s), putting
+    # all 13 attempts inside one second.
+    clock = FakeClock()
+    with ReplayServer(genia_records()[:20], clock=clock.monotonic) as server:
+        client = EntrezClient(
+            "tester@example.org", None, server.url, timeout=2.0,
+            retry=RetryPolicy(max_attempts=13, backoff_base=0.01, backoff_cap=0.05),
+            limiter=RateLimiter(RATE_WITH_KEY, clock=clock.monotonic, sleep=clock.sleep),
+            sleep=clock.sleep, rng=random.Random(1),
+        )
+        server.add_fault("status", "esearch", status=503, times=12)
+        client.esearch("cancer")
+        arrivals = [r.t for r in server.requests("esearch")]
+    assert len(arrivals) == 13 and client.stats.retries == 12
     assert busiest_window(arrivals) <= RATE_WITH_KEY
+    assert arrivals[-1] - arrivals[0] < 1.5  # paced at the limit, not held back much beyond it

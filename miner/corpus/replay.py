@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from miner.config import SHARED_DIR
 
@@ -223,7 +223,7 @@ class Fault:
 class LoggedRequest:
     """One request as the server received it."""
 
-    t: float  # time.monotonic() at arrival
+    t: float  # the server's clock at arrival (time.monotonic() unless a test injects its own)
     endpoint: str
     method: str
     params: dict[str, str]
@@ -249,11 +249,23 @@ def _date_bound(value: str, upper: bool) -> str:
 
 
 class ReplayServer:
-    """The fault-injecting E-utilities server (use as a context manager or start()/stop())."""
+    """The fault-injecting E-utilities server (use as a context manager or start()/stop()).
 
-    def __init__(self, records: Iterable[Record] = (), *, paging_limit: int = PAGING_LIMIT) -> None:
+    ``clock`` stamps each logged request's arrival.  A pacing test can pass the same fake
+    clock its client's limiter sleeps on, so arrival times depend on the pacing alone and
+    not on how promptly a loaded machine schedules the client and server threads.
+    """
+
+    def __init__(
+        self,
+        records: Iterable[Record] = (),
+        *,
+        paging_limit: int = PAGING_LIMIT,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         #: PubMed's 9,999; tests may lower it to exercise date slicing on small record sets.
         self.paging_limit = paging_limit
+        self.clock = clock
         self._data = _Store()
         self.add_records(records)
         self._faults: list[Fault] = []
@@ -449,7 +461,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve(self.rfile.read(length).decode("utf-8"))
 
     def _serve(self, query: str) -> None:
-        arrived = time.monotonic()
+        arrived = self.replay.clock()
         endpoint = urllib.parse.urlparse(self.path).path.rsplit("/", 1)[-1].removesuffix(".fcgi")
         params = {k: v[-1] for k, v in urllib.parse.parse_qs(query, keep_blank_values=True).items()}
         replay = self.replay
