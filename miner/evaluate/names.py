@@ -48,6 +48,7 @@ _GENERIC_TAIL = re.compile(
 _GENERIC_HEAD = re.compile(
     r"^(?:(?:the|an?|single[- ]agent|combined|combination|dual|sequential|subsequent|other|different|several|"
     r"various|some|irreversible|reversible|prior|previous|novel|newer|approved|available|"
+    r"(?:low|high|standard|reduced|full)[- ]dose|dose[- ](?:dense|intense)|metronomic|"
     r"(?:first|second|third|later)[- ]line)\s+)+",
     re.IGNORECASE,
 )

@@ -24,10 +24,12 @@ class Agent:
     """One argument value: a single drug or a regimen of several, with offsets."""
 
     mentions: list[Mention] = field(default_factory=list)
+    #: the regimen as the text writes it, when its members stand together ("pomalidomide + low-dose dexamethasone")
+    written: str = ""
 
     @property
     def text(self) -> str:
-        return " plus ".join(m.text for m in self.mentions)
+        return self.written or " plus ".join(m.text for m in self.mentions)
 
     @property
     def ids(self) -> list[str]:
@@ -53,13 +55,16 @@ def _neighbours(units: list[Unit], i: int, step: int, blocked: set[int]) -> list
     """Drug units joined to unit ``i`` going one way: [(join kind, index)] in order."""
     grammar = load_grammar()
     regimen_joins, list_joins = grammar.classes_with("regimen_join"), grammar.classes_with("list_join")
+    doses = grammar.word_list("dose_modifier")
     out: list[tuple[str, int]] = []
     j = i + step
     join = ""
     while 0 <= j < len(units):
         u = units[j]
-        if u.text in _SKIP or (join and u.text.lower() in _REPEATED_PREPOSITIONS):
-            j += step  # "treated with X or with Y": the preposition repeated after the conjunction
+        low = u.text.lower()
+        if u.text in _SKIP or low in doses or (join and low in _REPEATED_PREPOSITIONS):
+            # "treated with X or with Y": the preposition repeated after the conjunction; "X + low-dose Y": a dose
+            j += step
             continue
         if u.cue in regimen_joins:
             join = "regimen"
@@ -132,8 +137,25 @@ def expand_agents(units: list[Unit], i: int, blocked: set[int] | None = None) ->
             m = units[idx].mention
             if m is not None and all(m.key != other.key for other in mentions):
                 mentions.append(m)
-        agent = Agent(mentions)
+        agent = Agent(mentions, _written(units, sorted(g)) if len(mentions) > 1 else "")
         if mentions and agent.key not in seen:
             seen.add(agent.key)
             agents.append(agent)
     return agents
+
+
+def _written(units: list[Unit], members: list[int]) -> str:
+    """The words from a regimen's first member to its last, as written, when only regimen joins, doses and
+    brackets stand between them ("X + low-dose Y"); "" otherwise (a list read as one regimen, "the combination of X
+    and Y", is written with "plus")."""
+    first, last = members[0], members[-1]
+    between = units[first : last + 1]
+    grammar = load_grammar()
+    doses, joins = grammar.word_list("dose_modifier"), grammar.classes_with("regimen_join")
+    if any(k + first not in members and not (u.cue in joins or u.text in _SKIP or u.text.lower() in doses)
+           for k, u in enumerate(between)):
+        return ""
+    out = between[0].text
+    for prev, u in zip(between, between[1:]):
+        out += (" " if u.start > prev.end else "") + u.text
+    return out

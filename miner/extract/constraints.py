@@ -105,3 +105,11 @@ def _coordinated(units: list[Unit], i: int) -> bool:
         elif u.unit == "BREAK" or u.text.lower() in new_phrase:
             return False  # "among ARSIs and between ARSIs and taxanes": a new phrase, not a list
     return False
+
+
+@register("not_comparator")
+def not_comparator(m: Match) -> bool:
+    """The drug is not the comparator arm ("Y prolonged survival vs high-dose Z": Z is what Y is compared with)."""
+    versus = {c for c in load_grammar().classes if c == "VERSUS"}
+    drug_i, units = m.roles["drug"], m.units
+    return not any(u.cue in versus for u in units[max(0, drug_i - 3) : drug_i])

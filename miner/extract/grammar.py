@@ -50,6 +50,9 @@ ROLES: dict[str, str] = {
     "anaphor_regimen": "refers back to the last regimen ('this combination')",
     "resistant_after": "after a drug, makes it the selecting drug of a population ('X-resistant')",
     "resistant_before": "before a drug, makes it the selecting drug of a population ('resistant to X')",
+    "pretreated_before": "before a drug, makes it the prior treatment of a patient population ('progressed on X')",
+    "pretreated_after": "after a drug, makes it the prior treatment of a patient population ('X-pretreated')",
+    "anaphor_therapy": "points back to the agents of the preceding sentence ('this therapy', 'Despite this success')",
     "combination_word": "before a list, makes it one regimen ('the combination of')",
     "combination_noun": "after a list, makes it one regimen ('X and Y combination')",
     "copula": "a linking verb (a singular one after a list makes the list one regimen)",
@@ -67,7 +70,12 @@ NEGATED_EFFECT: dict[str, str | None] = {
 #: Named rule constraints (implemented in :mod:`miner.extract.constraints`).
 #: where a rule's mechanism may come from (Rule.mechanism)
 MECHANISM_SOURCES = ("", "antecedent")
-CONSTRAINTS = ("within_class", "coordinated_roles", "one_direction")
+#: where a rule's drug may come from (Rule.drug): the sentence, or the preceding one (the pattern puts the drug role
+#: on its resistance cue: "RES_NOUN:drug")
+DRUG_SOURCES = ("", "antecedent")
+#: where a rule's prior may come from (Rule.prior): the sentence, or the study population named before
+PRIOR_SOURCES = ("", "design")
+CONSTRAINTS = ("within_class", "coordinated_roles", "one_direction", "not_comparator")
 _NAME = re.compile(r"^[A-Z][A-Z_]*$")
 
 
@@ -105,6 +113,12 @@ class Rule:
     #: where a pattern without GENE:mech finds its mechanism: "" (the sentence, then an anaphoric next sentence)
     #: or "antecedent" (also the carrier named in the two sentences before, within the block; none: no finding)
     mechanism: str = ""
+    #: "antecedent": the pattern's drug role sits on its resistance cue and the drug is the one whose resistance the
+    #: preceding sentence stated; such a rule reads only sentences that name no drug
+    drug: str = ""
+    #: "design": the pattern has no prior; the prior is the treatment of the study population named before ("patients
+    #: who progressed on X"); such a reading is dropped when the sentence reads a prior of its own
+    prior: str = ""
     comment: str = ""
     examples: list[Example] = field(default_factory=list)
     counter_examples: list[str] = field(default_factory=list)
@@ -208,9 +222,12 @@ def parse(data: dict[str, Any], digest: str = "") -> Grammar:
             effect_by_sentence=dict(entry.get("effect_by_sentence", {}) or {}),
             constraints=constraints, comment=str(entry.get("comment", "") or ""),
             mechanism=str(entry.get("mechanism", "") or ""),
+            drug=str(entry.get("drug", "") or ""), prior=str(entry.get("prior", "") or ""),
         )
-        if rule.mechanism not in MECHANISM_SOURCES:
-            problems.append(f"{where}: mechanism {rule.mechanism!r} not in {', '.join(map(repr, MECHANISM_SOURCES))}")
+        for key, value, allowed in (("mechanism", rule.mechanism, MECHANISM_SOURCES), ("drug", rule.drug, DRUG_SOURCES),
+                                    ("prior", rule.prior, PRIOR_SOURCES)):
+            if value not in allowed:
+                problems.append(f"{where}: {key} {value!r} not in {', '.join(map(repr, allowed))}")
         if not rule.effects or any(e not in EFFECTS for e in rule.effects):
             problems.append(f"{where}: needs effect(s) from {', '.join(EFFECTS)}")
         if rule.kind not in KINDS:
@@ -251,6 +268,10 @@ def _check_patterns(grammar: Grammar) -> list[str]:
     The prefilter keeps a sentence only if it holds a trigger phrase, so every expanded pattern
     sequence must require at least one trigger element (a trigger-class unit, or a literal word the
     prefilter looks for), or read its effect from a trigger class found in the sentence.
+
+    Rules whose prior comes from the study design (``prior: design``) are exempt: they read sentences of a
+    document whose population sentence already holds a trigger (an abstract is parsed whole when one of its
+    sentences passes); in a long text such a sentence is read only when it lies in a kept chunk.
     """
     from miner.extract.patterns import compile_rules
 
@@ -267,7 +288,7 @@ def _check_patterns(grammar: Grammar) -> list[str]:
     for rp in compiled:
         rule = grammar.rule(rp.name)
         by_sentence = set(rule.effect_by_sentence)
-        if by_sentence and by_sentence <= triggers:
+        if by_sentence and by_sentence <= triggers or rule.prior == "design":
             continue
         for seq in rp.sequences:
             if not any(el.needs and all(value in (triggers if kind == "cue" else trigger_words)

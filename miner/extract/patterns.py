@@ -73,6 +73,10 @@ class RelationPattern:
     constraints: tuple[str, ...] = ()
     #: "antecedent": the mechanism may be the carrier named just before (grammar Rule.mechanism)
     mechanism: str = ""
+    #: "antecedent": the drug is the one the preceding sentence resisted (grammar Rule.drug)
+    drug: str = ""
+    #: "design": the prior is the study population's earlier treatment (grammar Rule.prior)
+    prior: str = ""
     sequences: list[list[Element]] = field(default_factory=list)
 
 
@@ -157,6 +161,8 @@ def compile_rules(grammar: "Grammar") -> list[RelationPattern]:
             effect_by_sentence=dict(rule.effect_by_sentence),
             constraints=rule.constraints,
             mechanism=rule.mechanism,
+            drug=rule.drug,
+            prior=rule.prior,
         )
         for text in rule.patterns:
             for seq in _expand(text, grammar.macros):

@@ -23,7 +23,7 @@ from miner.extract.combinations import Agent, expand_agents
 from miner.extract.celllines import DrugName
 from miner.extract.context.cancer import cancer_in, is_cancer
 from miner.extract.context.evidence import evidence_level
-from miner.extract.context.memory import DocMemory
+from miner.extract.context.memory import DocMemory, has_word, prior_agents
 from miner.extract.context.modality import attenuated, first_outcome, has_cue, negated_before, states_both_directions
 from miner.extract.context.sections import SectionIndex
 from miner.extract.codenames import code_name_tokens
@@ -239,14 +239,23 @@ class Reader:
     def _readings(self, sent: _Sentence, nxt: _Sentence | None, memory: DocMemory,
                   before: list[_Sentence] | None = None) -> list[_Reading]:
         units = sent.units
-        if not any(u.unit == "DRUG" for u in units):
+        names_drug = any(u.unit == "DRUG" for u in units)
+        if not names_drug and not memory.antecedent(units):
             return []
         udoc = units_doc(units, self.nlp.vocab, self.oncology_only)
         readings: list[_Reading] = []
         for rp, roles in self.patterns.matches(udoc, present_features(units)):
+            # a rule whose drug comes from the preceding sentence reads exactly the sentences that name none
+            if (rp.drug == "antecedent") == names_drug:
+                continue
             reading = self._read_match(rp, roles, units, nxt, memory, before or [])
             if reading is not None:
                 readings.append(reading)
+        # the study population's prior stands in only where the sentence names no prior treatment of its own
+        # ("Y after X", "X-pretreated") and is not about untreated patients ("first-line", "treatment-naive")
+        if any(r.pattern.prior == "design" for r in readings) and (
+                prior_agents(units) or has_word(units, self.grammar.word_list("design_veto"))):
+            readings = [r for r in readings if r.pattern.prior != "design"]
         return readings
 
     def _read_match(
@@ -298,13 +307,25 @@ class Reader:
         """The drug and prior agents of a match (lists and regimens expanded, anaphors resolved)."""
         drug_i = roles["drug"]
         used = set(roles.values())
-        anaphora = units[drug_i].unit == "ANA"
-        drugs = memory.resolve(units[drug_i]) if anaphora else expand_agents(units, drug_i, used - {drug_i})
+        anaphora = units[drug_i].unit == "ANA" or rp.drug == "antecedent"
+        if rp.drug == "antecedent":
+            drugs = memory.antecedent(units)
+        elif anaphora:
+            drugs = memory.resolve(units[drug_i])
+        else:
+            drugs = expand_agents(units, drug_i, used - {drug_i})
         drugs = self._agents(drugs)
         if not drugs:
             return None
         priors: list[Agent] = []
-        if "prior" in roles:
+        if rp.prior == "design":
+            drug_keys = {m.key for d in drugs for m in d.mentions}
+            # "X after X" is a rechallenge, which the population sentence does not state
+            priors = [p for p in self._agents(memory.population) if not {m.key for m in p.mentions} & drug_keys]
+            if not priors:
+                return None
+            anaphora = True
+        elif "prior" in roles:
             p = roles["prior"]
             if units[p].unit == "DRUG":
                 priors = expand_agents(units, p, used - {p})
