@@ -667,6 +667,32 @@ def test_resistance_after_treatment_via_gene(nlp):
     assert (f.drug, f.effect, f.mechanism_genes, f.hedged) == ("alpelisib", "resistance", ["PTEN"], True)
 
 
+def test_antecedent_carrier_in_the_own_sentence(nlp):
+    # an ``antecedent`` rule takes the carrier named earlier in its own sentence (Reader._carrier), not only in the
+    # sentences before, and stated there it costs no next-sentence penalty
+    text = "An EGFR T790M mutation was detected; the patient was then treated with gefitinib, but the disease progressed."
+    f = one(nlp, text)
+    assert (f.drug, f.effect, f.rule) == ("gefitinib", "resistance", "res_progressed_on_treatment")
+    assert f.mechanism_genes == ["EGFR"] and text[slice(*f.offsets["mechanism"])].startswith("EGFR")
+    # the same narrative without an alteration named before the trigger gives no finding
+    assert read(nlp, "The patient was then treated with gefitinib, but the disease progressed.") == []
+    assert read(nlp, "The patient was then treated with gefitinib, but the disease progressed. EGFR T790M was found.") == []
+
+
+def test_carrier_in_the_sentence_before_still_read(nlp):
+    text = "Cells with EGFR T790M were established. These cells were not sensitive to gefitinib and erlotinib."
+    found = read(nlp, text)
+    assert pairs(found) == {("gefitinib", "", "resistance"), ("erlotinib", "", "resistance")}
+    assert all(f.mechanism_genes == ["EGFR"] and f.rule == "res_population_resistant" for f in found)
+
+
+def test_second_predicate_of_a_carrier_subject(nlp):
+    found = read(nlp, "Cells harboring MET amplification were sensitive to crizotinib and insensitive to gefitinib "
+                      "and erlotinib.")
+    assert pairs(found) == {("gefitinib", "", "resistance"), ("erlotinib", "", "resistance")}
+    assert all(f.mechanism_genes == ["MET"] for f in found)
+
+
 def test_cancer_keeps_an_elliptical_list_that_shares_the_head_noun(nlp):
     f = one(nlp, "Paclitaxel-resistant breast and ovarian cancer cells were cross-resistant to docetaxel.")
     assert f.cancer == "breast and ovarian cancer"

@@ -111,7 +111,8 @@ class Rule:
     effect_by_sentence: dict[str, str] = field(default_factory=dict)
     constraints: tuple[str, ...] = ()
     #: where a pattern without GENE:mech finds its mechanism: "" (the sentence, then an anaphoric next sentence)
-    #: or "antecedent" (also the carrier named in the two sentences before, within the block; none: no finding)
+    #: or "antecedent" (also the carrier named earlier in the sentence, else in the two sentences before, within the
+    #: block; none: no finding)
     mechanism: str = ""
     #: "antecedent": the pattern's drug role sits on its resistance cue and the drug is the one whose resistance the
     #: preceding sentence stated; such a rule reads only sentences that name no drug

@@ -280,7 +280,7 @@ class Reader:
             mechanisms = [from_gene_unit(units, k, self.cues) for k in mechanism_list(units, roles["mech"])]
         else:
             antecedent = rp.mechanism == "antecedent"
-            mech = self._mechanism(roles, units, trigger, effect, nxt, before if antecedent else [])
+            mech = self._mechanism(roles, units, trigger, effect, nxt, before if antecedent else [], antecedent)
             if mech is None and antecedent:
                 return None  # such a rule reads a resistance only with the mechanism it was written for
             mechanisms = [mech] if mech is not None else []
@@ -339,10 +339,11 @@ class Reader:
 
     def _mechanism(
         self, roles: dict[str, int], units: list[Unit], trigger: int, effect: str, nxt: _Sentence | None,
-        before: list[_Sentence],
+        before: list[_Sentence], antecedent: bool = False,
     ) -> Mechanism | None:
         """The pattern's own GENE:mech, else (for negative effects) a linked gene in this or the next sentence,
-        else the carrier named in a sentence of ``before``."""
+        else, for an ``antecedent`` rule, the carrier named earlier in this sentence or in a sentence of
+        ``before``."""
         if "mech" in roles:
             return from_gene_unit(units, roles["mech"], self.cues)
         if POLARITY.get(effect) != "negative":
@@ -358,13 +359,24 @@ class Reader:
         mech = find_in_sentence(units, trigger, self.cues)
         if mech is None and nxt is not None:
             mech = find_in_next(nxt.units, nxt.span.text, self.cues)
-        # the population's alteration named just before ("cells having PTEN loss. The xenograft was ..."), for the
-        # rules that ask for it (``before`` is empty otherwise)
-        for b in reversed(before):
-            if mech is not None:
-                break
-            mech = find_carrier(b.units, self.cues)
+        if mech is None and antecedent:
+            mech = self._carrier(units[:trigger], before)
         return mech
+
+    def _carrier(self, head: list[Unit], before: list[_Sentence]) -> Mechanism | None:
+        """The alteration of the population an ``antecedent`` rule speaks about, nearest first: named in its own
+        sentence before the trigger ("cells harboring NRAS Q61K were sensitive to A; resistance was observed
+        against B", "an L858R mutation was found; the patient was treated with B, but progressed"), else in one
+        of the two sentences before ("cells having PTEN loss. The xenograft was resistant to B")."""
+        mech = find_carrier(head, self.cues)
+        if mech is not None:
+            mech.from_next_sentence = False  # stated in the finding's own sentence
+            return mech
+        for b in reversed(before):
+            mech = find_carrier(b.units, self.cues)
+            if mech is not None:
+                return mech
+        return None
 
     def _agents(self, agents: list[Agent]) -> list[Agent]:
         """The agents a finding may name (with ``oncology_only``, anticancer ones)."""
