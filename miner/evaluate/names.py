@@ -230,12 +230,28 @@ class Component:
 Agent = tuple[Component, ...]
 
 
+#: Ids the reader gives classes named after a target the lexicon has no class for ("class:raf_inhibitor",
+#: "class:flt3_targeted", "class:anti_lag3": :mod:`miner.extract.geneclasses`).
+_TARGET_CLASS_ID = re.compile(r"^class:(?:anti_(?P<anti>[a-z0-9]+)|(?P<target>[a-z0-9]+)_(?P<kind>inhibitor|targeted))$")
+
+
+def _id_names(id_: str) -> tuple[str, ...]:
+    """The names an id the lexicon does not know spells: a target class id its class name ("class:raf_inhibitor"
+    is "raf inhibitor", so that the "RAF" of "RAF and MEK inhibition" matches "RAF inhibition"), any other id itself."""
+    m = _TARGET_CLASS_ID.match(id_)
+    if m is None:
+        return (id_,)
+    if m.group("anti"):
+        return (id_, f"anti-{m.group('anti')}")
+    return (id_, f"{m.group('target')} {'inhibitor' if m.group('kind') == 'inhibitor' else 'targeted therapy'}")
+
+
 @lru_cache(maxsize=None)
 def _component(id_: str, lexicon: LexiconLike) -> tuple[Component, ...]:
     """The components of a lexicon id (a regimen gives its member drugs), one object per id and lexicon."""
     entry = lexicon.get(id_)
     if entry is None:
-        return (Component(id_, "name", frozenset(), (id_,)),)
+        return (Component(id_, "name", frozenset(), _id_names(id_)),)
     names = tuple(dict.fromkeys([entry.name, *getattr(entry, "synonyms", ())]))
     if entry.kind == "regimen":
         out: list[Component] = []

@@ -10,6 +10,7 @@ the odd unlinked name.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Iterator, Protocol
@@ -17,10 +18,13 @@ from typing import Any, Iterator, Protocol
 from spacy.tokens import Span
 
 from miner.lexicon import KIND_LABELS, load_lexicon
-from miner.lexicon.abbreviations import first_definitions, text_definitions
+from miner.lexicon.abbreviations import first_definitions, number_variants, text_definitions
 from miner.lexicon.normalize import HYPHENS
 
 DRUG_LABELS = ("DRUG", "REGIMEN", "DRUG_CLASS")
+#: A statistic the chemical recognizer may tag ("p=0.028", "N=39", "n = 10", "P<0.001", "HR = 0.5"): a short
+#: symbol, a comparison sign and a number; never an agent.
+_STATISTIC = re.compile(r"^[A-Za-z]{1,3}\s*[=<>\u2264\u2265]\s*[-+\u2212]?\d[\d.,]*\s*%?$")
 #: What may be glued to the edge of a drug name and belongs to an affix ("gefitinib-" of "gefitinib-resistant").
 _EDGE = HYPHENS + " "
 
@@ -163,6 +167,8 @@ def mention_from_ent(
         end = start + len(trimmed)
         text = trimmed
     if ent.label_ == "CHEMICAL":
+        if is_statistic(text):
+            return None
         identity = drug_identity(ent, resolver)
         if identity is None:
             return None
@@ -179,13 +185,19 @@ def mention_from_ent(
     return None
 
 
+def is_statistic(text: str) -> bool:
+    """Whether a span is a statistic ("p=0.028", "n = 10") rather than a name."""
+    return _STATISTIC.match(text.strip()) is not None
+
+
 def drug_abbreviations(text: str, resolver: Resolver) -> dict[str, tuple[str, list[str], bool]]:
-    """Drug abbreviations defined anywhere in a long text: short form -> (label, ids, oncology).
+    """Drug abbreviations defined anywhere in a text: short form -> (label, ids, oncology).
 
     Long texts are parsed paragraph by paragraph, so an abbreviation defined in one
     paragraph ("enzalutamide (ENZA)") would be unknown in the others; this scan
     makes it known to the whole document.  The long form's last 1-4 words must
-    name a drug and the short form must not itself be an ordinary word.
+    name a drug and the short form must not itself be an ordinary word.  The other
+    grammatical number of a class's short form is known too ("PIs" defined: "PI resistance").
     """
 
     def candidates() -> Iterator[tuple[str, object, object | None, tuple[str, list[str]]]]:
@@ -198,7 +210,13 @@ def drug_abbreviations(text: str, resolver: Resolver) -> dict[str, tuple[str, li
                 yield short, found, resolver.drug(short), found
 
     defined = first_definitions(candidates())
-    return {short: (label, ids, resolver.oncology(ids)) for short, (label, ids) in defined.items()}
+    out = {short: (label, ids, resolver.oncology(ids)) for short, (label, ids) in defined.items()}
+    for short, value in list(out.items()):
+        # a class is written in both numbers: "PIs" defined, "PI resistance" names the class too
+        for variant in number_variants(short) if value[0] == "DRUG_CLASS" else ():
+            if variant not in out and resolver.drug(variant) is None:
+                out[variant] = value
+    return out
 
 
 def _drug_ending(words: list[str], resolver: Resolver) -> tuple[str, list[str]] | None:

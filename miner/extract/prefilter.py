@@ -18,6 +18,7 @@ from spacy.language import Language
 
 from miner.extract.codenames import code_name_tokens
 from miner.extract.cues import CueLexicon
+from miner.extract.geneclasses import find_gene_classes, symbol_targets
 from miner.extract.grammar import load_grammar
 from miner.extract.mentions import Resolver
 from miner.lexicon.compounds import split_compound
@@ -71,9 +72,12 @@ class Prefilter:
     def has_drug(self, text: str, abbreviations: dict | None = None) -> bool:
         """Whether a token n-gram of ``text`` (or a part of a hyphenated or slashed token) names a drug."""
         tokens = [t.text for t in self.nlp.tokenizer(text)]
-        if abbreviations and any(t in abbreviations for t in tokens):
+        # a defined short form, alone or glued to an affix ("PI-resistance")
+        if abbreviations and any(p in abbreviations for t in tokens for p in (t, *_PARTS.split(t))):
             return True
         if code_name_tokens(tokens):  # drugs written by sponsor codes, which no lexicon lists
+            return True
+        if find_gene_classes(tokens, symbol_targets(tokens)):  # classes named after a target ("IDH inhibitors")
             return True
 
         def lookup(i: int, j: int) -> bool | None:

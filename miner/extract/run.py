@@ -92,7 +92,7 @@ def _pieces(reader: "Reader", text: str, prefilter: bool, abbreviations: dict) -
     if not text.strip():
         return []
     if len(text) <= WHOLE_DOC_LIMIT:
-        if prefilter and not any(reader.prefilter.keep(text[s:e]) for s, e in _rough(text)):
+        if prefilter and not any(reader.prefilter.keep(text[s:e], abbreviations) for s, e in _rough(text)):
             return []
         return [(0, len(text), 0)]
     out: list[tuple[int, int, int]] = []
@@ -137,7 +137,9 @@ def extract_docs(
     def tasks() -> Iterator[tuple[str, tuple[str, int, int, bool]]]:
         for doc in docs:
             text = doc.text or ""
-            abbreviations = drug_abbreviations(text, reader.resolver) if len(text) > WHOLE_DOC_LIMIT else {}
+            # a text parsed whole has its definitions linked by the pipeline, but not the other number of a short
+            # form ("PIs" defined, "PI resistance" written) nor a short form glued to an affix ("PI-resistance")
+            abbreviations = drug_abbreviations(text, reader.resolver)
             pieces = _pieces(reader, text, prefilter, abbreviations)
             state[doc.doc_id] = (text, abbreviations)
             if not pieces:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
@@ -21,6 +22,7 @@ from spacy.vocab import Vocab
 
 from miner.extract.celllines import DrugName, find_line_code
 from miner.extract.cues import CueLexicon
+from miner.extract.geneclasses import class_identity, head_kind, is_symbol_shape, with_gene_classes
 from miner.extract.grammar import load_grammar
 from miner.extract.mentions import Mention, Resolver
 from miner.lexicon.compounds import compound_parts
@@ -81,6 +83,10 @@ def build_units(
     regimen_anaphors, not_agent = grammar.classes_with("anaphor_regimen"), grammar.classes_with("not_agent")
     cue_spans = _cue_spans(sent, cue_matches, doc.vocab)
     cue_tokens = {i for span in cue_spans for i in range(span.start, span.end)}
+    # drug classes named after their target ("IDH inhibitors"), which the recognizers read as a gene
+    mentions = with_gene_classes(sent, mentions, resolver, base)
+    lookup = _name_lookup(resolver, abbreviations)
+    split_mentions: dict[int, list[Unit]] = {}
     # token index -> mention that starts there / covers it
     by_token: dict[int, Mention] = {}
     covered: set[int] = set()
@@ -94,6 +100,10 @@ def build_units(
         # a disease only gives context and yields to cue words that NER may tag ("hypersensitive")
         if m.kind == "DISEASE" and any(i in cue_tokens for i in range(span.start, span.end)):
             continue
+        # a drug and its affix taken for one name ("cisplatin-resistance" tagged as a disease)
+        glued = _split_text(m.text, m.start, span.start, cues, lookup) if m.kind == "DISEASE" else []
+        if glued:
+            split_mentions[span.start] = glued
         by_token[span.start] = m
         covered.update(range(span.start, span.end))
         if m.kind == "GENE":
@@ -129,7 +139,7 @@ def build_units(
             continue
         if i in by_token:
             m = by_token[i]
-            units.append(Unit(m.text, m.start, m.end, m.kind, "", m, i))
+            units.extend(split_mentions.get(i) or [Unit(m.text, m.start, m.end, m.kind, "", m, i)])
             i += 1
             while i < sent.end and i in covered and i not in by_token:
                 i += 1
@@ -159,7 +169,7 @@ def build_units(
             units.append(Unit(span.text, base + span.start_char, base + span.end_char, kind, span.label_, None, i))
             i = span.end
             continue
-        split = _split_glued(tok, cues, resolver, base)
+        split = _split_text(tok.text, base + tok.idx, tok.i, cues, lookup)
         known = abbreviations.get(tok.text) if abbreviations else None
         if split:
             units.extend(split)
@@ -220,21 +230,34 @@ def distribute_class_head(units: list[Unit], resolver: Resolver) -> None:
         if " " not in u.text:
             continue
         head = u.text.split(" ", 1)[1]
+        kind = head_kind(head)
         j = k - 1
-        while j >= 0 and (units[j].cue in joins or units[j].unit == "GENE"):
+        while j >= 0 and (units[j].cue in joins or units[j].unit == "GENE" or _symbol_unit(units[j])):
             g = units[j]
-            if g.unit == "GENE":
+            if g.cue not in joins:
                 found = resolver.drug(f"{g.text} {head}")
-                if found is None or found[0] != "DRUG_CLASS":
+                if found is not None and found[0] == "DRUG_CLASS":
+                    _as_class(g, f"{g.text} {head}", found[1], resolver)
+                elif kind and (_symbol_unit(g) or (g.mention is not None and g.mention.label == "GENE"
+                                                   and is_symbol_shape(g.text))):
+                    # a target the lexicon has no class for ("RAF and MEK inhibition"): its own target class
+                    ids, onc = class_identity((g.text,), head, kind, resolver)
+                    _as_class(g, f"{g.text} {head}", ids, resolver, onc)
+                else:
                     break
-                _as_class(g, f"{g.text} {head}", found[1], resolver)
             j -= 1
 
 
-def _as_class(unit: Unit, name: str, ids: list[str], resolver: Resolver) -> None:
+def _symbol_unit(unit: Unit) -> bool:
+    """A plain token shaped like a gene symbol ("RAF" the recognizers left untagged)."""
+    return not unit.unit and not unit.cue and is_symbol_shape(unit.text)
+
+
+def _as_class(unit: Unit, name: str, ids: list[str], resolver: Resolver, oncology: bool | None = None) -> None:
     """Make ``unit`` the class ``name`` it stands for; its text and offsets stay those of the words as written (a
     finding's argument is always the text at its offsets), the full name is kept in ``Mention.name``."""
-    unit.mention = Mention(unit.text, unit.start, unit.end, "DRUG", "DRUG_CLASS", ids, resolver.oncology(ids), name)
+    onc = resolver.oncology(ids) if oncology is None else oncology
+    unit.mention = Mention(unit.text, unit.start, unit.end, "DRUG", "DRUG_CLASS", ids, onc, name)
     unit.unit = "DRUG"
 
 
@@ -343,10 +366,25 @@ def _citation_end(doc: Doc, i: int, end: int) -> int:
     return 0
 
 
-def _split_glued(tok: Token, cues: CueLexicon, resolver: Resolver, base: int) -> list[Unit]:
-    """Split "gefitinib-resistant", "post-abiraterone", "trastuzumab+pertuzumab" into units."""
-    text = tok.text
-    start = base + tok.idx
+#: What a name resolves to: (label, ids, oncology), or None.
+NameLookup = Callable[[str], "tuple[str, list[str], bool] | None"]
+
+
+def _name_lookup(resolver: Resolver, abbreviations: dict[str, tuple[str, list[str], bool]] | None) -> NameLookup:
+    """Resolve a name through the lexicon, else the abbreviations the document defines ("PI" of "PI-resistance")."""
+
+    def lookup(text: str) -> tuple[str, list[str], bool] | None:
+        found = resolver.drug(text)
+        if found is not None:
+            return found[0], found[1], resolver.oncology(found[1])
+        return abbreviations.get(text) if abbreviations else None
+
+    return lookup
+
+
+def _split_text(text: str, start: int, token_i: int, cues: CueLexicon, lookup: NameLookup) -> list[Unit]:
+    """Split "gefitinib-resistant", "post-abiraterone", "trastuzumab+pertuzumab" (one token, or one mention the
+    recognizers took for a disease) into units; ``start`` is the document offset of ``text``."""
     if len(text) < 4:
         return []
     out: list[Unit] = []
@@ -355,36 +393,36 @@ def _split_glued(tok: Token, cues: CueLexicon, resolver: Resolver, base: int) ->
         last, first = parts[-1].lower(), parts[0].lower()
         if len(parts) >= 2 and last in cues.suffix_class:
             stem = text[: len(text) - len(parts[-1]) - 1]
-            found = resolver.drug(stem)
+            found = lookup(stem)
             if found:
                 cut = start + len(stem)
                 return [
-                    Unit(stem, start, cut, "DRUG", "", Mention(stem, start, cut, "DRUG", found[0], found[1],
-                                                                     resolver.oncology(found[1])), tok.i),
-                    Unit(text[len(stem):], cut, start + len(text), "CUE", cues.suffix_class[last], None, tok.i),
+                    Unit(stem, start, cut, "DRUG", "", Mention(stem, start, cut, "DRUG", found[0], list(found[1]),
+                                                                found[2]), token_i),
+                    Unit(text[len(stem):], cut, start + len(text), "CUE", cues.suffix_class[last], None, token_i),
                 ]
         if len(parts) >= 2 and first in cues.prefix_class:
             rest = text[len(parts[0]) + 1 :]
-            found = resolver.drug(rest)
+            found = lookup(rest)
             if found:
                 cut = start + len(parts[0]) + 1
                 return [
-                    Unit(text[: len(parts[0]) + 1], start, cut, "CUE", cues.prefix_class[first], None, tok.i),
+                    Unit(text[: len(parts[0]) + 1], start, cut, "CUE", cues.prefix_class[first], None, token_i),
                     Unit(rest, cut, start + len(text), "DRUG", "", Mention(rest, cut, start + len(text), "DRUG",
-                                                                          found[0], found[1], resolver.oncology(found[1])), tok.i),
+                                                                          found[0], list(found[1]), found[2]), token_i),
                 ]
     if "+" in text or "/" in text:
         parts = compound_parts(text)
         if len(parts) >= 2:
-            resolved = [resolver.drug(text[s:e]) for s, e in parts]
+            resolved = [lookup(text[s:e]) for s, e in parts]
             if all(resolved):
                 pos = 0
                 for (s, e), found in zip(parts, resolved):
                     if out:
-                        out.append(Unit("+", start + pos, start + s, "CUE", SPLIT_JOIN_CLASS, None, tok.i))
-                    m = Mention(text[s:e], start + s, start + e, "DRUG", found[0], found[1],  # type: ignore[index]
-                                resolver.oncology(found[1]))  # type: ignore[index]
-                    out.append(Unit(m.text, m.start, m.end, "DRUG", "", m, tok.i))
+                        out.append(Unit("+", start + pos, start + s, "CUE", SPLIT_JOIN_CLASS, None, token_i))
+                    m = Mention(text[s:e], start + s, start + e, "DRUG", found[0], list(found[1]),  # type: ignore[index]
+                                found[2])  # type: ignore[index]
+                    out.append(Unit(m.text, m.start, m.end, "DRUG", "", m, token_i))
                     pos = e
                 return out
     return []

@@ -53,3 +53,11 @@ def first_definitions(candidates: Iterable[tuple[str, object, object | None, V]]
         if short not in out and (named is None or named == agent):
             out[short] = value
     return out
+
+
+def number_variants(short: str) -> tuple[str, ...]:
+    """The other grammatical number of a short form ("PIs" -> "PI", "TKI" -> "TKIs"), when it is still an
+    abbreviation (two capitals at least): a document that defines "proteasome inhibitors (PIs)" writes "PI
+    resistance" too."""
+    other = short[:-1] if short.endswith("s") else short + "s"
+    return (other,) if sum(c.isupper() for c in other) >= 2 and len(other) >= 2 else ()
